@@ -1,0 +1,4 @@
+export { BIT_ORDER, basisIndex, wireBit, wireStride } from './bit-order.ts';
+export { GATES, type GateInfo, type GateName, isGateName, REAL_GATES } from './gates.ts';
+export * from './ir.ts';
+export * from './templates/index.ts';

@@ -1,0 +1,95 @@
+/**
+ * Shared argument handling for the CLI commands: flag parsing with clear one-line errors, and the
+ * circuit-selection flags (`--qubits --layers --template --seed --angles`) that several commands share.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Circuit } from '../circuit/ir.ts';
+import { getTemplate, type TemplateDef } from '../circuit/templates/index.ts';
+import { InputError, describe } from '../errors.ts';
+import { uniformAngles } from '../util/random.ts';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parse flags strictly; unknown flags, missing values and stray positionals become `InputError`s. */
+export function parseFlags<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new InputError(`${msg} (see 'qpeft ${command} --help')`);
+  }
+}
+
+/** An integer flag within [min, max]; `undefined` gives `fallback` (or an error when there is none). */
+export function intFlag(name: string, value: unknown, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) {
+    if (fallback === undefined) throw new InputError(`missing required flag --${name}`);
+    return fallback;
+  }
+  const s = String(value).trim();
+  const n = /^[+-]?\d+$/.test(s) ? Number(s) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new InputError(`--${name} must be an integer in ${min}..${max === Number.MAX_SAFE_INTEGER ? '∞' : max}, got ${describe(s)}`);
+  }
+  return n;
+}
+
+/** The flags that pick a template circuit and its angles. */
+export const circuitFlags = {
+  qubits: { type: 'string' },
+  layers: { type: 'string' },
+  template: { type: 'string', default: 'simplified-two-design' },
+  seed: { type: 'string' },
+  angles: { type: 'string' },
+} as const satisfies Options;
+
+export interface CircuitChoice {
+  template: TemplateDef;
+  qubits: number;
+  layers: number;
+  circuit: Circuit;
+  angles: Float64Array;
+  /** Where the angles came from, for humans: `seed 3` or the file name. */
+  source: string;
+}
+
+/** Read a JSON array of finite numbers with `count` entries from a file. */
+export function readAnglesFile(path: string, count: number): Float64Array {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`--angles: cannot read ${describe(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`--angles: ${describe(path)} is not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(data)) throw new InputError(`--angles: expected a JSON array of numbers in ${describe(path)}, got ${describe(data)}`);
+  if (data.length !== count) {
+    throw new InputError(`--angles: the circuit needs ${count} angles (template order), ${describe(path)} has ${data.length}`);
+  }
+  const bad = data.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+  if (bad >= 0) throw new InputError(`--angles: entry ${bad} of ${describe(path)} is not a finite number: ${describe(data[bad])}`);
+  return Float64Array.from(data as number[]);
+}
+
+/** Resolve the circuit-selection flags: template, shape, and angles from `--seed` (default 0) or `--angles`. */
+export function chooseCircuit(values: Record<string, unknown>): CircuitChoice {
+  const template = getTemplate(String(values.template));
+  const qubits = intFlag('qubits', values.qubits, undefined, 1, 30);
+  const layers = intFlag('layers', values.layers, undefined, 0, 10_000);
+  const circuit = template.build(qubits, layers);
+  if (values.seed !== undefined && values.angles !== undefined) {
+    throw new InputError('give either --seed or --angles, not both');
+  }
+  if (values.angles !== undefined) {
+    const path = String(values.angles);
+    return { template, qubits, layers, circuit, angles: readAnglesFile(path, circuit.params.length), source: path };
+  }
+  const seed = intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1);
+  return { template, qubits, layers, circuit, angles: uniformAngles(circuit.params.length, seed), source: `seed ${seed}` };
+}

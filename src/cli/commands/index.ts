@@ -1,0 +1,7 @@
+import type { Command } from '../command.ts';
+import { circuitCommand } from './circuit.ts';
+import { demoCommand } from './demo.ts';
+import { unitaryCommand } from './unitary.ts';
+
+/** Every CLI command, in the order `qpeft --help` lists them. Add new commands here. */
+export const COMMANDS: readonly Command[] = [demoCommand, circuitCommand, unitaryCommand];
