@@ -1,0 +1,61 @@
+/**
+ * The dense layer `y = x·W + b` (tfjs Dense convention: W is d_in × d_out) with an adapter slot.
+ * Adapters (src/peft) attach to a Linear through `hook`, which sees the input and the frozen layer's output
+ * and returns the adapted output; with no hook the layer is plain. This is how adapters are injected by
+ * module name without rebuilding the model.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InputError, describe } from '../errors.ts';
+import { Module } from './module.ts';
+
+/** Maps (input, base output, layer) to the layer's output; installed by the PEFT model. */
+export type LinearHook = (x: tf.Tensor, baseOut: tf.Tensor, layer: Linear) => tf.Tensor;
+
+export interface LinearArgs {
+  inFeatures: number;
+  outFeatures: number;
+  bias?: boolean;
+  /** Seed for the Glorot-uniform initial weights. */
+  seed?: number;
+}
+
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  hook: LinearHook | null = null;
+
+  constructor(args: LinearArgs) {
+    super();
+    for (const k of ['inFeatures', 'outFeatures'] as const) {
+      if (!Number.isInteger(args[k]) || args[k] < 1) throw new InputError(`Linear ${k} must be a positive integer, got ${describe(args[k])}`);
+    }
+    this.inFeatures = args.inFeatures;
+    this.outFeatures = args.outFeatures;
+    const limit = Math.sqrt(6 / (args.inFeatures + args.outFeatures));
+    this.weight = this.addParameter('weight', tf.randomUniform([args.inFeatures, args.outFeatures], -limit, limit, 'float32', args.seed));
+    this.bias = args.bias === false ? null : this.addParameter('bias', tf.zeros([args.outFeatures]));
+  }
+
+  /** The frozen layer alone: x·W + b over the last axis of x (any leading shape). */
+  baseForward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const x2 = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
+      let y: tf.Tensor = tf.matMul(x2, this.weight as tf.Tensor2D);
+      if (this.bias) y = tf.add(y, this.bias);
+      return y.reshape([...lead, this.outFeatures]);
+    });
+  }
+
+  /** x·W + b, passed through the adapter hook when one is installed. */
+  forward(x: tf.Tensor): tf.Tensor {
+    if (x.shape.at(-1) !== this.inFeatures) {
+      throw new InputError(`Linear expects inputs with last dimension ${this.inFeatures}, got shape [${x.shape.join(', ')}]`);
+    }
+    const hook = this.hook;
+    if (!hook) return this.baseForward(x);
+    return tf.tidy(() => hook(x, this.baseForward(x), this));
+  }
+}
