@@ -13,7 +13,9 @@ const suites = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
-console.log(`qpeft benchmarks on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+console.log(
+  `qpeft benchmarks on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+);
 for (const file of suites) {
   console.log(`\n=== ${file.replace('.bench.ts', '')} ===`);
   const mod = (await import(pathToFileURL(`${dir}/${file}`).href)) as { default: () => Promise<void> | void };

@@ -50,12 +50,55 @@ export class InputError extends QpeftError {
 
 /** Human-readable description of a value for error messages (`"abc"`, `NaN`, `array(3)`, …). */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  if (ArrayBuffer.isView(value))
+    return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'object') return 'an object';
   return String(value);
+}
+
+/**
+ * An OpenQASM program could not be read: a syntax error, an unknown name, a size limit, an unsupported
+ * construct. `line` and `column` (1-based) point at the offending token; the message says what was
+ * expected and what was found.
+ */
+export class QasmParseError extends QpeftError {
+  readonly line: number;
+  readonly column: number;
+  /** The message without the `line:column` prefix. */
+  readonly detail: string;
+  constructor(detail: string, line: number, column: number) {
+    super('E_QASM_PARSE', `line ${line}, column ${column}: ${detail}`);
+    this.line = line;
+    this.column = column;
+    this.detail = detail;
+  }
+}
+
+/** A data file exists but is malformed: a bad IDX magic number, a truncated file, a CSV row of the wrong width. */
+export class DataError extends QpeftError {
+  constructor(message: string) {
+    super('E_DATA', message);
+  }
+}
+
+/** A data set is not installed here; `install` is the command that installs it. */
+export class DatasetNotFoundError extends QpeftError {
+  readonly install: string;
+  constructor(message: string, install: string) {
+    super('E_DATASET_MISSING', `${message}; install it with: ${install}`);
+    this.install = install;
+  }
+}
+
+/** Training produced a non-finite loss (NaN or ±Inf); the message says where and what to try. */
+export class TrainingDivergedError extends QpeftError {
+  constructor(message: string) {
+    super('E_DIVERGED', message);
+  }
 }

@@ -3,7 +3,14 @@
  * of its free parameter names (the order of the trainable vector θ). Builders are pure functions.
  */
 import { CircuitError, describe, ParameterError } from '../errors.ts';
-import { GATES, type FixedName, type GateName, isGateName, type RotationName, type TwoQubitName } from './gates.ts';
+import {
+  type FixedName,
+  GATES,
+  type GateName,
+  isGateName,
+  type RotationName,
+  type TwoQubitName,
+} from './gates.ts';
 
 /**
  * A symbolic angle `scale · θ[param] + offset`. Affine in one parameter, which is what templates and QASM
@@ -123,7 +130,9 @@ export function validateCircuit(c: Circuit): void {
   const names = new Set<string>();
   for (const p of c.params) {
     if (typeof p !== 'string' || !IDENT.test(p)) {
-      throw new ParameterError(`parameter names must be identifiers ([A-Za-z_][A-Za-z0-9_]*), got ${describe(p)}`);
+      throw new ParameterError(
+        `parameter names must be identifiers ([A-Za-z_][A-Za-z0-9_]*), got ${describe(p)}`,
+      );
     }
     if (names.has(p)) throw new ParameterError(`parameter ${describe(p)} is declared twice`);
     names.add(p);
@@ -158,7 +167,9 @@ export function validateCircuit(c: Circuit): void {
           );
         }
         if (!Number.isFinite(a.scale) || !Number.isFinite(a.offset)) {
-          throw new CircuitError(`${where}: parameter scale and offset must be finite, got ${a.scale}, ${a.offset}`);
+          throw new CircuitError(
+            `${where}: parameter scale and offset must be finite, got ${a.scale}, ${a.offset}`,
+          );
         }
       }
     } else if ('angle' in g) {
@@ -182,13 +193,16 @@ export function paramVector(c: Circuit, values: Bindings): Float64Array {
   const out = new Float64Array(c.params.length);
   if (isVector(values)) {
     if (values.length !== c.params.length) {
-      throw new ParameterError(`expected ${c.params.length} parameter values (in order ${preview(c.params)}), got ${values.length}`);
+      throw new ParameterError(
+        `expected ${c.params.length} parameter values (in order ${preview(c.params)}), got ${values.length}`,
+      );
     }
     for (let i = 0; i < out.length; i++) out[i] = values[i]!;
   } else {
     const known = new Set(c.params);
     for (const k of Object.keys(values)) {
-      if (!known.has(k)) throw new ParameterError(`unknown parameter ${describe(k)}; the circuit has ${preview(c.params)}`);
+      if (!known.has(k))
+        throw new ParameterError(`unknown parameter ${describe(k)}; the circuit has ${preview(c.params)}`);
     }
     c.params.forEach((p, i) => {
       const v = (values as Record<string, number>)[p];
@@ -197,7 +211,8 @@ export function paramVector(c: Circuit, values: Bindings): Float64Array {
     });
   }
   out.forEach((v, i) => {
-    if (!Number.isFinite(v)) throw new ParameterError(`parameter ${describe(c.params[i])} must be finite, got ${describe(v)}`);
+    if (!Number.isFinite(v))
+      throw new ParameterError(`parameter ${describe(c.params[i])} must be finite, got ${describe(v)}`);
   });
   return out;
 }
@@ -217,8 +232,10 @@ export function bindParameters(c: Circuit, values: Bindings, options: { partial?
     const known = new Set(c.params);
     map = new Map();
     for (const [k, v] of Object.entries(values)) {
-      if (!known.has(k)) throw new ParameterError(`unknown parameter ${describe(k)}; the circuit has ${preview(c.params)}`);
-      if (!Number.isFinite(v)) throw new ParameterError(`parameter ${describe(k)} must be finite, got ${describe(v)}`);
+      if (!known.has(k))
+        throw new ParameterError(`unknown parameter ${describe(k)}; the circuit has ${preview(c.params)}`);
+      if (!Number.isFinite(v))
+        throw new ParameterError(`parameter ${describe(k)} must be finite, got ${describe(v)}`);
       map.set(k, v);
     }
   } else {
@@ -239,7 +256,11 @@ export function bindParameters(c: Circuit, values: Bindings, options: { partial?
 }
 
 /** The numeric angle of a gate for a parameter vector in `circuit.params` order (`index` maps names). */
-export function angleValue(angle: Angle, theta: ArrayLike<number>, index: ReadonlyMap<string, number>): number {
+export function angleValue(
+  angle: Angle,
+  theta: ArrayLike<number>,
+  index: ReadonlyMap<string, number>,
+): number {
   if (typeof angle === 'number') return angle;
   return angle.scale * theta[index.get(angle.param)!]! + angle.offset;
 }

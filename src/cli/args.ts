@@ -3,16 +3,21 @@
  * circuit-selection flags (`--qubits --layers --template --seed --angles`) that several commands share.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Circuit } from '../circuit/ir.ts';
 import { getTemplate, type TemplateDef } from '../circuit/templates/index.ts';
-import { InputError, describe } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
 import { uniformAngles } from '../util/random.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parse flags strictly; unknown flags, missing values and stray positionals become `InputError`s. */
-export function parseFlags<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+export function parseFlags<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (e) {
@@ -22,7 +27,13 @@ export function parseFlags<O extends Options>(command: string, argv: string[], o
 }
 
 /** An integer flag within [min, max]; `undefined` gives `fallback` (or an error when there is none). */
-export function intFlag(name: string, value: unknown, fallback: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  name: string,
+  value: unknown,
+  fallback: number | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) {
     if (fallback === undefined) throw new InputError(`missing required flag --${name}`);
     return fallback;
@@ -30,7 +41,9 @@ export function intFlag(name: string, value: unknown, fallback: number | undefin
   const s = String(value).trim();
   const n = /^[+-]?\d+$/.test(s) ? Number(s) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new InputError(`--${name} must be an integer in ${min}..${max === Number.MAX_SAFE_INTEGER ? '∞' : max}, got ${describe(s)}`);
+    throw new InputError(
+      `--${name} must be an integer in ${min}..${max === Number.MAX_SAFE_INTEGER ? '∞' : max}, got ${describe(s)}`,
+    );
   }
   return n;
 }
@@ -60,7 +73,9 @@ export function readAnglesFile(path: string, count: number): Float64Array {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InputError(`--angles: cannot read ${describe(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(
+      `--angles: cannot read ${describe(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   let data: unknown;
   try {
@@ -68,12 +83,20 @@ export function readAnglesFile(path: string, count: number): Float64Array {
   } catch (e) {
     throw new InputError(`--angles: ${describe(path)} is not valid JSON (${(e as Error).message})`);
   }
-  if (!Array.isArray(data)) throw new InputError(`--angles: expected a JSON array of numbers in ${describe(path)}, got ${describe(data)}`);
+  if (!Array.isArray(data))
+    throw new InputError(
+      `--angles: expected a JSON array of numbers in ${describe(path)}, got ${describe(data)}`,
+    );
   if (data.length !== count) {
-    throw new InputError(`--angles: the circuit needs ${count} angles (template order), ${describe(path)} has ${data.length}`);
+    throw new InputError(
+      `--angles: the circuit needs ${count} angles (template order), ${describe(path)} has ${data.length}`,
+    );
   }
   const bad = data.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
-  if (bad >= 0) throw new InputError(`--angles: entry ${bad} of ${describe(path)} is not a finite number: ${describe(data[bad])}`);
+  if (bad >= 0)
+    throw new InputError(
+      `--angles: entry ${bad} of ${describe(path)} is not a finite number: ${describe(data[bad])}`,
+    );
   return Float64Array.from(data as number[]);
 }
 
@@ -88,8 +111,22 @@ export function chooseCircuit(values: Record<string, unknown>): CircuitChoice {
   }
   if (values.angles !== undefined) {
     const path = String(values.angles);
-    return { template, qubits, layers, circuit, angles: readAnglesFile(path, circuit.params.length), source: path };
+    return {
+      template,
+      qubits,
+      layers,
+      circuit,
+      angles: readAnglesFile(path, circuit.params.length),
+      source: path,
+    };
   }
   const seed = intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1);
-  return { template, qubits, layers, circuit, angles: uniformAngles(circuit.params.length, seed), source: `seed ${seed}` };
+  return {
+    template,
+    qubits,
+    layers,
+    circuit,
+    angles: uniformAngles(circuit.params.length, seed),
+    source: `seed ${seed}`,
+  };
 }

@@ -4,10 +4,13 @@
  */
 import { createRequire } from 'node:module';
 import type QuantumCircuitType from 'quantum-circuit';
-import { bindParameters, type Bindings, type Circuit, isRotation } from '../circuit/ir.ts';
+import { type Bindings, bindParameters, type Circuit, isRotation } from '../circuit/ir.ts';
 import { InputError } from '../errors.ts';
 
 let ctor: typeof QuantumCircuitType | undefined;
+
+/** quantum-circuit's name for each rotation's angle parameter. */
+const ANGLE_NAME = { ry: 'theta', rx: 'theta', rz: 'phi' } as const;
 
 /** The quantum-circuit constructor (loaded on first use; its antlr4 INVALID_ALT_NUMBER warning is silenced). */
 export function quantumCircuitClass(): typeof QuantumCircuitType {
@@ -15,7 +18,8 @@ export function quantumCircuitClass(): typeof QuantumCircuitType {
     const require = createRequire(import.meta.url);
     const emit = process.emitWarning;
     process.emitWarning = ((w: string | Error, ...rest: unknown[]) => {
-      if (!String(w).includes('INVALID_ALT_NUMBER')) (emit as (...a: unknown[]) => void).call(process, w, ...rest);
+      if (!String(w).includes('INVALID_ALT_NUMBER'))
+        (emit as (...a: unknown[]) => void).call(process, w, ...rest);
     }) as typeof process.emitWarning;
     try {
       ctor = require('quantum-circuit') as typeof QuantumCircuitType;
@@ -32,11 +36,13 @@ export function quantumCircuitClass(): typeof QuantumCircuitType {
  */
 export function toQuantumCircuit(circuit: Circuit, theta?: Bindings): QuantumCircuitType {
   const bound = circuit.params.length ? bindParameters(circuit, theta ?? []) : circuit;
-  if (bound.params.length) throw new InputError('every parameter must be bound before converting to quantum-circuit');
+  if (bound.params.length)
+    throw new InputError('every parameter must be bound before converting to quantum-circuit');
   const QC = quantumCircuitClass();
   const qc = new QC(circuit.qubits);
   bound.gates.forEach((g, col) => {
-    if (isRotation(g)) qc.addGate(g.name, col, g.wires[0], { params: { theta: g.angle as number } });
+    if (isRotation(g))
+      qc.addGate(g.name, col, g.wires[0], { params: { [ANGLE_NAME[g.name]]: g.angle as number } });
     else if (g.wires.length === 1) qc.addGate(g.name, col, g.wires[0]);
     else qc.addGate(g.name, col, [...g.wires]);
   });
@@ -44,16 +50,20 @@ export function toQuantumCircuit(circuit: Circuit, theta?: Bindings): QuantumCir
 }
 
 /** Real and imaginary parts of quantum-circuit's matrix in little-endian (Qiskit) order. */
-export function quantumCircuitMatrix(qc: QuantumCircuitType): { re: Float64Array; im: Float64Array; dim: number } {
+export function quantumCircuitMatrix(qc: QuantumCircuitType): {
+  re: Float64Array;
+  im: Float64Array;
+  dim: number;
+} {
   const m = qc.circuitMatrix('little');
   const dim = m.length;
   const re = new Float64Array(dim * dim);
   const im = new Float64Array(dim * dim);
-  m.forEach((row, i) =>
+  m.forEach((row, i) => {
     row.forEach((v, j) => {
       re[i * dim + j] = typeof v === 'number' ? v : v.re;
       im[i * dim + j] = typeof v === 'number' ? 0 : v.im;
-    }),
-  );
+    });
+  });
   return { re, im, dim };
 }

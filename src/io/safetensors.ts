@@ -5,7 +5,7 @@
  * U8 (and read F16 to float32).
  */
 import { readFileSync } from 'node:fs';
-import { InputError, QpeftError, describe } from '../errors.ts';
+import { describe, InputError, QpeftError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
 
 export class SafetensorsError extends QpeftError {
@@ -24,12 +24,21 @@ export interface StTensor {
 }
 
 const DTYPE_OF = (a: StArray): StDType =>
-  a instanceof Float32Array ? 'F32' : a instanceof Float64Array ? 'F64' : a instanceof Int32Array ? 'I32' : 'U8';
+  a instanceof Float32Array
+    ? 'F32'
+    : a instanceof Float64Array
+      ? 'F64'
+      : a instanceof Int32Array
+        ? 'I32'
+        : 'U8';
 const SIZE: Record<string, number> = { F32: 4, F64: 8, I32: 4, U8: 1, F16: 2 };
 const MAX_HEADER = 100 * 1024 * 1024;
 
 /** Serialise tensors (sorted by name, 8-byte aligned header as the reference implementation does). */
-export function encodeSafetensors(tensors: Record<string, { shape: readonly number[]; data: StArray }>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, { shape: readonly number[]; data: StArray }>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
@@ -38,9 +47,15 @@ export function encodeSafetensors(tensors: Record<string, { shape: readonly numb
     const t = tensors[name]!;
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) {
-      throw new InputError(`tensor ${describe(name)}: shape [${t.shape.join(', ')}] needs ${count} values, got ${t.data.length}`);
+      throw new InputError(
+        `tensor ${describe(name)}: shape [${t.shape.join(', ')}] needs ${count} values, got ${t.data.length}`,
+      );
     }
-    header[name] = { dtype: DTYPE_OF(t.data), shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
+    header[name] = {
+      dtype: DTYPE_OF(t.data),
+      shape: [...t.shape],
+      data_offsets: [offset, offset + t.data.byteLength],
+    };
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
@@ -60,12 +75,18 @@ export function encodeSafetensors(tensors: Record<string, { shape: readonly numb
 }
 
 /** Parse safetensors bytes; every structural problem is a `SafetensorsError` naming the tensor. */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): { tensors: Record<string, StTensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new SafetensorsError(`${source}: expected at least 8 bytes (header length), got ${bytes.length}`);
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors data',
+): { tensors: Record<string, StTensor>; metadata: Record<string, string> } {
+  if (bytes.length < 8)
+    throw new SafetensorsError(`${source}: expected at least 8 bytes (header length), got ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (n > MAX_HEADER || 8 + n > bytes.length) {
-    throw new SafetensorsError(`${source}: header length ${n} does not fit in the ${bytes.length}-byte file (truncated or not safetensors)`);
+    throw new SafetensorsError(
+      `${source}: header length ${n} does not fit in the ${bytes.length}-byte file (truncated or not safetensors)`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -83,14 +104,27 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = String(e.dtype);
-    if (!(dtype in SIZE)) throw new SafetensorsError(`${source}: tensor ${describe(name)} has unsupported dtype ${describe(e.dtype)} (expected F32, F64, I32, U8 or F16)`);
+    if (!(dtype in SIZE))
+      throw new SafetensorsError(
+        `${source}: tensor ${describe(name)} has unsupported dtype ${describe(e.dtype)} (expected F32, F64, I32, U8 or F16)`,
+      );
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new SafetensorsError(`${source}: tensor ${describe(name)} has an invalid shape ${JSON.stringify(e.shape)}`);
+      throw new SafetensorsError(
+        `${source}: tensor ${describe(name)} has an invalid shape ${JSON.stringify(e.shape)}`,
+      );
     }
     const shape = e.shape as number[];
-    const [begin, end] = Array.isArray(e.data_offsets) ? (e.data_offsets as number[]) : [Number.NaN, Number.NaN];
+    const [begin, end] = Array.isArray(e.data_offsets)
+      ? (e.data_offsets as number[])
+      : [Number.NaN, Number.NaN];
     const count = shape.reduce((a, b) => a * b, 1);
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin! < 0 || end! > body.length || end! - begin! !== count * SIZE[dtype]!) {
+    if (
+      !Number.isInteger(begin) ||
+      !Number.isInteger(end) ||
+      begin! < 0 ||
+      end! > body.length ||
+      end! - begin! !== count * SIZE[dtype]!
+    ) {
       throw new SafetensorsError(
         `${source}: tensor ${describe(name)} (${dtype} [${shape.join(', ')}]) needs ${count * SIZE[dtype]!} bytes, its offsets [${begin}, ${end}] do not fit the ${body.length}-byte body`,
       );
@@ -115,23 +149,39 @@ function f16ToF32(raw: Uint8Array): Float32Array {
     const s = h & 0x8000 ? -1 : 1;
     const e = (h >> 10) & 0x1f;
     const f = h & 0x3ff;
-    out[i] = e === 0 ? s * 2 ** -14 * (f / 1024) : e === 31 ? (f ? Number.NaN : s * Number.POSITIVE_INFINITY) : s * 2 ** (e - 15) * (1 + f / 1024);
+    out[i] =
+      e === 0
+        ? s * 2 ** -14 * (f / 1024)
+        : e === 31
+          ? f
+            ? Number.NaN
+            : s * Number.POSITIVE_INFINITY
+          : s * 2 ** (e - 15) * (1 + f / 1024);
   }
   return out;
 }
 
 /** Write a safetensors file atomically. */
-export function saveSafetensors(file: string, tensors: Record<string, { shape: readonly number[]; data: StArray }>, metadata?: Record<string, string>): void {
+export function saveSafetensors(
+  file: string,
+  tensors: Record<string, { shape: readonly number[]; data: StArray }>,
+  metadata?: Record<string, string>,
+): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
 /** Read a safetensors file. */
-export function loadSafetensors(file: string): { tensors: Record<string, StTensor>; metadata: Record<string, string> } {
+export function loadSafetensors(file: string): {
+  tensors: Record<string, StTensor>;
+  metadata: Record<string, string>;
+} {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new SafetensorsError(`cannot read ${describe(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SafetensorsError(
+      `cannot read ${describe(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return decodeSafetensors(bytes, file);
 }

@@ -2,10 +2,11 @@
  * Closed-form trainable-parameter counts (METHOD.md §1, §2, §4). Adapter implementations are tested to
  * have exactly these counts in their variables.
  */
-import { InputError, describe } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
 
 function checkPositive(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new InputError(`${name} must be a positive integer, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new InputError(`${name} must be a positive integer, got ${describe(v)}`);
 }
 
 /** LoRA on a d_in × d_out matrix with rank K: A (K×d_in) and B (d_out×K). */
@@ -25,7 +26,12 @@ export function twoDesignParamCount(qubits: number, layers: number): number {
  * Quantum-PEFT with two-design factors on a 2^nIn × 2^nOut matrix: |θ_P| + |θ_Q| + K (λ). The poster's
  * 2(2L+1)log₂N + K is the upper bound that drops the −4L.
  */
-export function quantumPeftParamCount(qubitsIn: number, qubitsOut: number, layers: number, rank: number): number {
+export function quantumPeftParamCount(
+  qubitsIn: number,
+  qubitsOut: number,
+  layers: number,
+  rank: number,
+): number {
   checkPositive('rank', rank);
   return twoDesignParamCount(qubitsIn, layers) + twoDesignParamCount(qubitsOut, layers) + rank;
 }

@@ -49,7 +49,14 @@ function ryBackward(psi: Vec, lam: Vec, total: number, B: number, w: number, ang
 }
 
 /** Adjoint pass over a program; `psi` holds UΨ₀ on entry and Ψ₀ on exit, `lam` G on entry, UᵀG on exit. */
-export function adjointPass(prog: Program, angles: Float64Array, psi: Vec, lam: Vec, B: number, grad: Float64Array): void {
+export function adjointPass(
+  prog: Program,
+  angles: Float64Array,
+  psi: Vec,
+  lam: Vec,
+  B: number,
+  grad: Float64Array,
+): void {
   const total = prog.dim * B;
   for (let g = prog.nGates - 1; g >= 0; g--) {
     const p = prog.pIndex[g]!;
@@ -65,7 +72,9 @@ export function adjointPass(prog: Program, angles: Float64Array, psi: Vec, lam: 
 
 function checkBatch(name: string, m: Matrix, dim: number, cols: number): void {
   if (m.rows !== dim || m.cols !== cols || m.data.length !== dim * cols) {
-    throw new InputError(`${name} must be ${dim}×${cols}, got ${m.rows}×${m.cols} (${m.data.length} numbers)`);
+    throw new InputError(
+      `${name} must be ${dim}×${cols}, got ${m.rows}×${m.cols} (${m.data.length} numbers)`,
+    );
   }
 }
 
@@ -73,7 +82,12 @@ function checkBatch(name: string, m: Matrix, dim: number, cols: number): void {
  * The vector–Jacobian product of the circuit on a batch of input states: value UΨ₀, ∂⟨G, UΨ₀⟩/∂θ and
  * UᵀG. `states` and `upstream` are N×B; the dtype of `states` is used for the work buffers.
  */
-export function vjpStates(circuit: Circuit, theta: Bindings | undefined, states: Matrix, upstream: Matrix): VjpResult {
+export function vjpStates(
+  circuit: Circuit,
+  theta: Bindings | undefined,
+  states: Matrix,
+  upstream: Matrix,
+): VjpResult {
   const prog = compile(circuit);
   assertReal(prog);
   checkBatch('states', states, prog.dim, states.cols);
@@ -89,7 +103,11 @@ export function vjpStates(circuit: Circuit, theta: Bindings | undefined, states:
   const lam = dtype === 'float32' ? Float32Array.from(upstream.data) : Float64Array.from(upstream.data);
   const grad = new Float64Array(prog.nParams);
   adjointPass(prog, angles, psi, lam, B, grad);
-  return { value: { rows: prog.dim, cols: B, data: value }, grad, inputGrad: { rows: prog.dim, cols: B, data: lam } };
+  return {
+    value: { rows: prog.dim, cols: B, data: value },
+    grad,
+    inputGrad: { rows: prog.dim, cols: B, data: lam },
+  };
 }
 
 /**

@@ -4,7 +4,7 @@
  * phase mix the two. Not a fast path: it serves QASM lowering checks and "equal up to global phase" tests.
  */
 import type { Bindings, Circuit } from '../circuit/ir.ts';
-import { InputError, describe } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
 import { assertCapacity } from './capacity.ts';
 import { applyOp } from './kernels.ts';
 import { compile, gateAngles, OP, resolveTheta } from './program.ts';
@@ -18,14 +18,25 @@ export interface ComplexMatrix {
   readonly im: Float64Array;
 }
 
-function pairs(re: Float64Array, im: Float64Array, total: number, stride: number, f: (ar: number, ai: number, br: number, bi: number, i: number, j: number) => void): void {
+function pairs(
+  re: Float64Array,
+  im: Float64Array,
+  total: number,
+  stride: number,
+  f: (ar: number, ai: number, br: number, bi: number, i: number, j: number) => void,
+): void {
   for (let base = 0; base < total; base += 2 * stride) {
-    for (let i = base; i < base + stride; i++) f(re[i]!, im[i]!, re[i + stride]!, im[i + stride]!, i, i + stride);
+    for (let i = base; i < base + stride; i++)
+      f(re[i]!, im[i]!, re[i + stride]!, im[i + stride]!, i, i + stride);
   }
 }
 
 /** First K columns of the circuit's (complex) matrix, including `globalPhase`. */
-export function simulateComplex(circuit: Circuit, theta?: Bindings, k: number = 2 ** circuit.qubits): ComplexMatrix {
+export function simulateComplex(
+  circuit: Circuit,
+  theta?: Bindings,
+  k: number = 2 ** circuit.qubits,
+): ComplexMatrix {
   const prog = compile(circuit);
   if (!Number.isInteger(k) || k < 1 || k > prog.dim) {
     throw new InputError(`columns K must be an integer in 1..${prog.dim}, got ${describe(k)}`);
@@ -78,7 +89,9 @@ export function simulateComplex(circuit: Circuit, theta?: Bindings, k: number = 
  */
 export function distanceUpToPhase(a: ComplexMatrix, b: ComplexMatrix): number {
   if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new InputError(`matrices must have the same shape, got ${a.rows}×${a.cols} and ${b.rows}×${b.cols}`);
+    throw new InputError(
+      `matrices must have the same shape, got ${a.rows}×${a.cols} and ${b.rows}×${b.cols}`,
+    );
   }
   let best = 0;
   let bi = 0;
@@ -90,7 +103,10 @@ export function distanceUpToPhase(a: ComplexMatrix, b: ComplexMatrix): number {
     }
   }
   // phase = arg(a[bi] / b[bi])
-  const num = { re: a.re[bi]! * b.re[bi]! + a.im[bi]! * b.im[bi]!, im: a.im[bi]! * b.re[bi]! - a.re[bi]! * b.im[bi]! };
+  const num = {
+    re: a.re[bi]! * b.re[bi]! + a.im[bi]! * b.im[bi]!,
+    im: a.im[bi]! * b.re[bi]! - a.re[bi]! * b.im[bi]!,
+  };
   const r = Math.hypot(num.re, num.im) || 1;
   const c = num.re / r;
   const s = num.im / r;

@@ -4,4 +4,12 @@ export { type ComplexMatrix, distanceUpToPhase, simulateComplex } from './comple
 export { applyOp, assertReal, runProgram, type Vec } from './kernels.ts';
 export { parameterShiftExpectation, parameterShiftGradient } from './parameter-shift.ts';
 export { compile, gateAngles, OP, type Program, resolveTheta } from './program.ts';
-export { allocate, applyToStates, basisBatch, columns, rowsTimes, type SimOptions, unitary } from './simulate.ts';
+export {
+  allocate,
+  applyToStates,
+  basisBatch,
+  columns,
+  rowsTimes,
+  type SimOptions,
+  unitary,
+} from './simulate.ts';

@@ -93,7 +93,14 @@ function swapRows(v: Vec, dim: number, B: number, mask: number, pick: number): v
  * Apply gate `g` of `prog` with numeric `angle` (its transpose when `transpose`) to the batch in place.
  * Every real gate but RY is symmetric, so the transpose only negates RY's angle.
  */
-export function applyOp(prog: Program, g: number, angle: number, v: Vec, B: number, transpose: boolean): void {
+export function applyOp(
+  prog: Program,
+  g: number,
+  angle: number,
+  v: Vec,
+  B: number,
+  transpose: boolean,
+): void {
   const dim = prog.dim;
   const total = dim * B;
   const a = prog.w0[g]!;

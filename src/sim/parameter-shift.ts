@@ -42,7 +42,11 @@ function shiftRule(
  * ∂⟨G, U_K(θ)⟩/∂θ for an upstream G (N×K) on the first K columns, by the amplitude-level shift rule
  * [f(t+π) − f(t−π)]/4: 2 forward runs per parameterised gate.
  */
-export function parameterShiftGradient(circuit: Circuit, theta: Bindings | undefined, upstream: Matrix): Float64Array {
+export function parameterShiftGradient(
+  circuit: Circuit,
+  theta: Bindings | undefined,
+  upstream: Matrix,
+): Float64Array {
   const prog = compile(circuit);
   const k = upstream.cols;
   if (upstream.rows !== prog.dim || upstream.data.length !== prog.dim * k) {

@@ -3,7 +3,7 @@
  * Compilation is cached per circuit object (circuits are immutable).
  */
 import type { GateName } from '../circuit/gates.ts';
-import { type Circuit, isParamAngle, isRotation, paramVector, type Bindings } from '../circuit/ir.ts';
+import { type Bindings, type Circuit, isParamAngle, isRotation, paramVector } from '../circuit/ir.ts';
 import { ParameterError } from '../errors.ts';
 
 export const OP = { ry: 0, cz: 1, cx: 2, x: 3, z: 4, h: 5, swap: 6, rx: 7, rz: 8 } as const satisfies Record<
@@ -93,7 +93,11 @@ export function resolveTheta(circuit: Circuit, theta: Bindings | undefined): Flo
 }
 
 /** Each gate's numeric angle for θ (0 for gates without one). */
-export function gateAngles(prog: Program, theta: ArrayLike<number>, out = new Float64Array(prog.nGates)): Float64Array {
+export function gateAngles(
+  prog: Program,
+  theta: ArrayLike<number>,
+  out = new Float64Array(prog.nGates),
+): Float64Array {
   for (let i = 0; i < prog.nGates; i++) {
     const p = prog.pIndex[i]!;
     out[i] = p < 0 ? prog.offset[i]! : prog.scale[i]! * theta[p]! + prog.offset[i]!;

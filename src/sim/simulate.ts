@@ -3,7 +3,7 @@
  * a batch of states, and on a batch of row vectors.
  */
 import type { Bindings, Circuit } from '../circuit/ir.ts';
-import { InputError, describe } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
 import type { Matrix } from '../util/matrix.ts';
 import { transposeData } from '../util/matrix.ts';
 import { assertCapacity, type RealDType } from './capacity.ts';
@@ -93,7 +93,8 @@ export function rowsTimes(
   options: { transpose?: boolean } = {},
 ): Matrix {
   const dim = 2 ** circuit.qubits;
-  if (x.cols !== dim) throw new InputError(`row vectors must have ${dim} entries (2^${circuit.qubits}), got ${x.cols}`);
+  if (x.cols !== dim)
+    throw new InputError(`row vectors must have ${dim} entries (2^${circuit.qubits}), got ${x.cols}`);
   const states = transposeData(x.data, x.rows, x.cols);
   applyToStates(circuit, theta, states, x.rows, { transpose: !(options.transpose ?? false) });
   return { rows: x.rows, cols: dim, data: transposeData(states, dim, x.rows) };

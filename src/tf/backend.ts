@@ -42,12 +42,19 @@ async function tryWasm(): Promise<boolean> {
  * Activate a backend and return its name. With no choice (and no `QPEFT_BACKEND`), the first that works of
  * tensorflow, wasm, cpu. An explicit choice that cannot start is an error, not a silent fallback.
  */
-export async function initBackend(choice: string | undefined = process.env.QPEFT_BACKEND): Promise<BackendName> {
+export async function initBackend(
+  choice: string | undefined = process.env.QPEFT_BACKEND,
+): Promise<BackendName> {
   if (choice !== undefined && choice !== '' && choice !== 'auto') {
     if (!(BACKENDS as readonly string[]).includes(choice)) {
       throw new InputError(`unknown tfjs backend "${choice}"; expected one of auto, ${BACKENDS.join(', ')}`);
     }
-    const ok = choice === 'tensorflow' ? await tryTensorflow() : choice === 'wasm' ? await tryWasm() : await tf.setBackend('cpu');
+    const ok =
+      choice === 'tensorflow'
+        ? await tryTensorflow()
+        : choice === 'wasm'
+          ? await tryWasm()
+          : await tf.setBackend('cpu');
     if (!ok) {
       throw new InputError(
         choice === 'tensorflow'
@@ -59,7 +66,12 @@ export async function initBackend(choice: string | undefined = process.env.QPEFT
     return choice as BackendName;
   }
   for (const name of BACKENDS) {
-    const ok = name === 'tensorflow' ? await tryTensorflow() : name === 'wasm' ? await tryWasm() : await tf.setBackend('cpu');
+    const ok =
+      name === 'tensorflow'
+        ? await tryTensorflow()
+        : name === 'wasm'
+          ? await tryWasm()
+          : await tf.setBackend('cpu');
     if (ok) {
       await tf.ready();
       return name;

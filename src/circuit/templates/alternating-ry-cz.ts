@@ -1,4 +1,4 @@
-import { type Gate, makeCircuit, param, cz, ry } from '../ir.ts';
+import { cz, type Gate, makeCircuit, param, ry } from '../ir.ts';
 import { checkShape, pairs, thetaName } from './common.ts';
 import type { TemplateDef } from './types.ts';
 
@@ -12,9 +12,18 @@ const NAME = 'alternating-ry-cz';
 export const alternatingRyCzTemplate: TemplateDef = {
   name: NAME,
   description: 'RY on every wire between CZ ladders (even pairs, then odd pairs); (2L+1)n angles',
-  paramCount: (n, L) => (checkShape(NAME, n, L), (2 * L + 1) * n),
-  paramShape: (n, L) => (checkShape(NAME, n, L), [{ name: 'ry_layers', shape: [2 * L + 1, n] }]),
-  gateCounts: (n, L) => (checkShape(NAME, n, L), { ry: (2 * L + 1) * n, cz: L * (n - 1) }),
+  paramCount: (n, L) => {
+    checkShape(NAME, n, L);
+    return (2 * L + 1) * n;
+  },
+  paramShape: (n, L) => {
+    checkShape(NAME, n, L);
+    return [{ name: 'ry_layers', shape: [2 * L + 1, n] }];
+  },
+  gateCounts: (n, L) => {
+    checkShape(NAME, n, L);
+    return { ry: (2 * L + 1) * n, cz: L * (n - 1) };
+  },
   build(n, L) {
     checkShape(NAME, n, L);
     const gates: Gate[] = [];

@@ -1,4 +1,4 @@
-import { InputError, describe } from '../../errors.ts';
+import { describe, InputError } from '../../errors.ts';
 import { alternatingRyCzTemplate } from './alternating-ry-cz.ts';
 import { simplifiedTwoDesignTemplate } from './simplified-two-design.ts';
 import type { TemplateDef, TemplateName } from './types.ts';
@@ -16,7 +16,9 @@ export const TEMPLATES: Readonly<Record<TemplateName, TemplateDef>> = Object.fre
 /** Look a template up by name; a clear error lists the known names. */
 export function getTemplate(name: string): TemplateDef {
   if (!Object.hasOwn(TEMPLATES, name)) {
-    throw new InputError(`unknown template ${describe(name)}; expected one of ${Object.keys(TEMPLATES).join(', ')}`);
+    throw new InputError(
+      `unknown template ${describe(name)}; expected one of ${Object.keys(TEMPLATES).join(', ')}`,
+    );
   }
   return TEMPLATES[name as TemplateName];
 }

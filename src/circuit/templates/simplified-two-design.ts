@@ -1,4 +1,4 @@
-import { type Gate, makeCircuit, param, cz, ry } from '../ir.ts';
+import { cz, type Gate, makeCircuit, param, ry } from '../ir.ts';
 import { checkShape, pairs, thetaName } from './common.ts';
 import type { TemplateDef } from './types.ts';
 
@@ -16,8 +16,12 @@ const NAME = 'simplified-two-design';
  */
 export const simplifiedTwoDesignTemplate: TemplateDef = {
   name: NAME,
-  description: 'RY layer, then per layer CZ+RY blocks on even pairs, then on odd pairs (PennyLane SimplifiedTwoDesign)',
-  paramCount: (n, L) => (checkShape(NAME, n, L), n + 2 * L * (n - 1)),
+  description:
+    'RY layer, then per layer CZ+RY blocks on even pairs, then on odd pairs (PennyLane SimplifiedTwoDesign)',
+  paramCount: (n, L) => {
+    checkShape(NAME, n, L);
+    return n + 2 * L * (n - 1);
+  },
   paramShape: (n, L) => {
     checkShape(NAME, n, L);
     return [
@@ -25,7 +29,10 @@ export const simplifiedTwoDesignTemplate: TemplateDef = {
       { name: 'weights', shape: [L, n - 1, 2] },
     ];
   },
-  gateCounts: (n, L) => (checkShape(NAME, n, L), { ry: n + 2 * L * (n - 1), cz: L * (n - 1) }),
+  gateCounts: (n, L) => {
+    checkShape(NAME, n, L);
+    return { ry: n + 2 * L * (n - 1), cz: L * (n - 1) };
+  },
   build(n, L) {
     checkShape(NAME, n, L);
     const gates: Gate[] = [];

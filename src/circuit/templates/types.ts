@@ -1,5 +1,5 @@
-import type { Circuit } from '../ir.ts';
 import type { GateName } from '../gates.ts';
+import type { Circuit } from '../ir.ts';
 
 /** A named parameter tensor of a template, in the order the flat θ vector concatenates them (row-major). */
 export interface ParamBlock {

@@ -14,7 +14,10 @@ export const circuitCommand: Command = {
   summary: 'print a template circuit: gates, wires, angles',
   help,
   run(argv, io) {
-    const { values } = parseFlags('circuit', argv, { ...circuitFlags, json: { type: 'boolean', default: false } });
+    const { values } = parseFlags('circuit', argv, {
+      ...circuitFlags,
+      json: { type: 'boolean', default: false },
+    });
     const ch = chooseCircuit(values);
     const stats = gateStats(ch.circuit);
     const index = new Map(ch.circuit.params.map((p, i) => [p, i]));
@@ -24,7 +27,9 @@ export const circuitCommand: Command = {
       return {
         name: g.name,
         wires: [...g.wires],
-        ...(isRotation(g) && isParamAngle(g.angle) ? { param: g.angle.param, paramIndex: index.get(g.angle.param) } : {}),
+        ...(isRotation(g) && isParamAngle(g.angle)
+          ? { param: g.angle.param, paramIndex: index.get(g.angle.param) }
+          : {}),
         ...(isRotation(b) ? { angle: b.angle as number } : {}),
       };
     });
@@ -46,12 +51,20 @@ export const circuitCommand: Command = {
     }
     io.out(
       `${ch.template.name}: ${ch.qubits} qubits, ${ch.layers} layers, ${ch.circuit.params.length} parameters (${ch.source}), ` +
-        `${stats.total} gates (${Object.entries(stats.counts).map(([k, v]) => `${v} ${k}`).join(', ')}), depth ${stats.depth}`,
+        `${stats.total} gates (${Object.entries(stats.counts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}), depth ${stats.depth}`,
     );
     io.out(
       table([
         ['#', 'gate', 'wires', 'parameter', 'angle'],
-        ...gates.map((g, i) => [i, g.name, g.wires.join(','), g.param ?? '', g.angle === undefined ? '' : g.angle.toFixed(6)]),
+        ...gates.map((g, i) => [
+          i,
+          g.name,
+          g.wires.join(','),
+          g.param ?? '',
+          g.angle === undefined ? '' : g.angle.toFixed(6),
+        ]),
       ]),
     );
     return 0;

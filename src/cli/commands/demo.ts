@@ -30,7 +30,9 @@ export const demoCommand: Command = {
     const dim = intFlag('dim', values.dim, 1024, 2, 2 ** 24);
     const qubits = Math.log2(dim);
     if (!Number.isInteger(qubits)) {
-      throw new InputError(`--dim must be a power of two for this demo (other sizes need the adapters' generalized gates), got ${dim}`);
+      throw new InputError(
+        `--dim must be a power of two for this demo (other sizes need the adapters' generalized gates), got ${dim}`,
+      );
     }
     const rank = intFlag('rank', values.rank, 8, 1, dim);
     const layers = intFlag('layers', values.layers, 2, 0, 1000);
@@ -66,7 +68,9 @@ export const demoCommand: Command = {
       return 0;
     }
     io.out(`Quantum-PEFT adapter for a ${dim}×${dim} layer: ΔW = α·P·diag(λ)·Qᵀ, rank K = ${rank}`);
-    io.out(`P and Q: first ${rank} columns of simplified two-design circuits on ${qubits} qubits, ${layers} layers\n`);
+    io.out(
+      `P and Q: first ${rank} columns of simplified two-design circuits on ${qubits} qubits, ${layers} layers\n`,
+    );
     io.out(
       table([
         ['method', 'trainable parameters', 'formula'],

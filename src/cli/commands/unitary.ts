@@ -51,7 +51,8 @@ export const unitaryCommand: Command = {
     );
     const rows = toRows(m);
     const shown = rows.length > 64 ? [...rows.slice(0, 32), null, ...rows.slice(-32)] : rows;
-    for (const r of shown) io.out(r === null ? '  …' : r.map((v) => (v >= 0 ? ' ' : '') + v.toFixed(6)).join(' '));
+    for (const r of shown)
+      io.out(r === null ? '  …' : r.map((v) => (v >= 0 ? ' ' : '') + v.toFixed(6)).join(' '));
     return 0;
   },
 };
