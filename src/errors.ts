@@ -102,3 +102,14 @@ export class TrainingDivergedError extends QpeftError {
     super('E_DIVERGED', message);
   }
 }
+
+/**
+ * An adapter cannot be built, saved, loaded or applied as asked: a saved adapter that does not match the
+ * model (targets, shapes, method), a missing or corrupt adapter file, an operation the method does not
+ * support (merging a non-linear bottleneck adapter, exporting BitFit as LoRA).
+ */
+export class AdapterError extends QpeftError {
+  constructor(message: string) {
+    super('E_ADAPTER', message);
+  }
+}

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Circuit } from '../circuit/ir.ts';
 import { getTemplate, type TemplateDef } from '../circuit/templates/index.ts';
-import { describe, InputError } from '../errors.ts';
+import { describe, InputError, QasmParseError } from '../errors.ts';
+import { type ParsedQasm, parseQasmDetailed } from '../qasm/lower.ts';
 import { uniformAngles } from '../util/random.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -129,4 +130,62 @@ export function chooseCircuit(values: Record<string, unknown>): CircuitChoice {
     angles: uniformAngles(circuit.params.length, seed),
     source: `seed ${seed}`,
   };
+}
+
+/** An OpenQASM file read for a command, with angles for its `input` parameters. */
+export interface QasmChoice {
+  file: string;
+  parsed: ParsedQasm;
+  circuit: Circuit;
+  /** Values of `circuit.params` (empty when the program has no inputs). */
+  angles: Float64Array;
+  /** Where the angles came from: `seed 3`, the angles file, or `no inputs`. */
+  source: string;
+}
+
+/** Read and parse an OpenQASM file; parse errors keep their line and column and name the file. */
+export function readQasmFile(file: string, includeDir?: string): ParsedQasm {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(
+      `cannot read ${describe(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  try {
+    return parseQasmDetailed(text, includeDir === undefined ? {} : { includeDir });
+  } catch (e) {
+    if (e instanceof QasmParseError) throw new QasmParseError(`${e.detail} (in ${file})`, e.line, e.column);
+    throw e;
+  }
+}
+
+/**
+ * Resolve `--qasm FILE` with `--seed` / `--angles` for its inputs. A program with inputs needs one of them
+ * (the same seed gives the same angles as for a template with as many parameters).
+ */
+export function chooseQasmCircuit(file: string, values: Record<string, unknown>): QasmChoice {
+  const parsed = readQasmFile(file);
+  const circuit = parsed.circuit;
+  if (values.seed !== undefined && values.angles !== undefined)
+    throw new InputError('give either --seed or --angles, not both');
+  const n = circuit.params.length;
+  if (n === 0) {
+    if (values.seed !== undefined || values.angles !== undefined) {
+      throw new InputError(`${describe(file)} has no input parameters: --seed/--angles have nothing to bind`);
+    }
+    return { file, parsed, circuit, angles: new Float64Array(0), source: 'no inputs' };
+  }
+  if (values.angles !== undefined) {
+    const path = String(values.angles);
+    return { file, parsed, circuit, angles: readAnglesFile(path, n), source: path };
+  }
+  if (values.seed === undefined) {
+    throw new InputError(
+      `${describe(file)} has ${n} unbound input(s) (${circuit.params.slice(0, 3).join(', ')}${n > 3 ? ', …' : ''}): give --seed S or --angles FILE`,
+    );
+  }
+  const seed = intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1);
+  return { file, parsed, circuit, angles: uniformAngles(n, seed), source: `seed ${seed}` };
 }

@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { simplifiedTwoDesign } from '../../circuit/templates/index.ts';
 import { InputError } from '../../errors.ts';
+import { writeFileAtomic } from '../../io/atomic.ts';
 import { loraParamCount, quantumPeftParamCount, twoDesignParamCount } from '../../peft/param-counts.ts';
+import { exportQasm, qasmStats } from '../../qasm/export.ts';
 import { columns } from '../../sim/simulate.ts';
 import { orthogonalityError } from '../../util/matrix.ts';
 import { uniformAngles } from '../../util/random.ts';
@@ -9,11 +11,12 @@ import { intFlag, parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 import { table } from '../format.ts';
 
-const help = `usage: qpeft demo [--dim D] [--rank K] [--layers L] [--seed S] [--json]
+const help = `usage: qpeft demo [--dim D] [--rank K] [--layers L] [--seed S] [--qasm-out FILE] [--json]
 
 Build the two orthogonal factors of a Quantum-PEFT adapter for a D×D layer (default 1024, a power of two)
 from simplified two-design circuits on log2(D) qubits, and compare its trainable parameter count with
-LoRA's at the same rank; report the orthogonality error of the factors in float64 and float32.`;
+LoRA's at the same rank; report the orthogonality error of the factors in float64 and float32.
+Also show the OpenQASM 3 program of P with its angles bound (the first lines; --qasm-out FILE writes it all).`;
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -25,6 +28,7 @@ export const demoCommand: Command = {
       rank: { type: 'string' },
       layers: { type: 'string' },
       seed: { type: 'string' },
+      'qasm-out': { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     const dim = intFlag('dim', values.dim, 1024, 2, 2 ** 24);
@@ -48,6 +52,9 @@ export const demoCommand: Command = {
     const q64 = columns(circuit, thetaQ, rank);
     const qpeft = quantumPeftParamCount(qubits, qubits, layers, rank);
     const lora = loraParamCount(dim, dim, rank);
+    const pQasm = exportQasm(circuit, { version: 3, bindings: thetaP });
+    const pStats = qasmStats(circuit, { basis: 'native' });
+    if (values['qasm-out'] !== undefined) writeFileAtomic(values['qasm-out'], pQasm);
     const result = {
       layer: [dim, dim],
       qubits,
@@ -62,6 +69,13 @@ export const demoCommand: Command = {
         float32: orthogonalityError(p32),
       },
       buildMs: { float64: t1 - t0, float32: t2 - t1 },
+      pQasm,
+      pQasmStats: {
+        counts: pStats.counts,
+        total: pStats.total,
+        twoQubit: pStats.twoQubit,
+        depth: pStats.depth,
+      },
     };
     if (values.json) {
       io.out(JSON.stringify(result));
@@ -83,6 +97,28 @@ export const demoCommand: Command = {
       `max|PᵀP − I|: ${result.orthogonalityError.float64.toExponential(2)} (float64), ${result.orthogonalityError.float32.toExponential(2)} (float32); ` +
         `P built in ${result.buildMs.float64.toFixed(2)} ms (float64), ${result.buildMs.float32.toFixed(2)} ms (float32)`,
     );
+    const lines = pQasm.trimEnd().split('\n');
+    const shown = 10;
+    io.out(
+      `\nP as OpenQASM 3 (angles bound, seed ${seed}): ${pStats.total} gates (` +
+        `${Object.entries(pStats.counts)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}), ${pStats.twoQubit} two-qubit, depth ${pStats.depth}; ${pStats.connectivity.note}`,
+    );
+    io.out(
+      lines
+        .slice(0, shown)
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+    if (lines.length > shown) {
+      io.out(
+        `  … ${lines.length - shown} more lines; ` +
+          (values['qasm-out'] !== undefined
+            ? `full program written to ${values['qasm-out']}`
+            : `full program: qpeft qasm --qubits ${qubits} --layers ${layers} --seed ${seed} (or demo --qasm-out FILE)`),
+      );
+    } else if (values['qasm-out'] !== undefined) io.out(`  (written to ${values['qasm-out']})`);
     return 0;
   },
 };

@@ -1,7 +1,15 @@
 import type { Command } from '../command.ts';
 import { circuitCommand } from './circuit.ts';
 import { demoCommand } from './demo.ts';
+import { expressivityCommand } from './expressivity.ts';
+import { qasmCommand } from './qasm.ts';
 import { unitaryCommand } from './unitary.ts';
 
 /** Every CLI command, in the order `qpeft --help` lists them. Add new commands here. */
-export const COMMANDS: readonly Command[] = [demoCommand, circuitCommand, unitaryCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  circuitCommand,
+  unitaryCommand,
+  qasmCommand,
+  expressivityCommand,
+];
