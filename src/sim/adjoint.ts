@@ -5,13 +5,24 @@
  * backwards with Ψ_j (the batch after gate j) and Λ_j (the upstream gradient pulled back to after gate j):
  * dRY(t)/dt = ½·A·RY(t) with A = [[0, −1], [1, 0]], so ∂f/∂t_j = ½⟨Λ_j, A·Ψ_j⟩; then both are pulled one
  * gate back through g_jᵀ (RY(t)ᵀ = RY(−t); every other real gate is symmetric). The cost is about three
- * forward passes and two state buffers, whatever the number of parameters.
+ * forward passes and two state buffers, whatever the number of parameters. The walk goes over the fused
+ * segments of kernels.ts, so a two-design "CZ, RY, RY" block is one backward pass.
  */
 import type { Bindings, Circuit } from '../circuit/ir.ts';
 import { InputError } from '../errors.ts';
 import type { Matrix } from '../util/matrix.ts';
 import { assertCapacity, type RealDType } from './capacity.ts';
-import { applyOp, assertReal, runProgram, type Vec } from './kernels.ts';
+import {
+  applyOpRows,
+  assertReal,
+  checkedCopies,
+  extentAfter,
+  kernelsFor,
+  runFused,
+  segments,
+  specialise,
+  type Vec,
+} from './kernels.ts';
 import { compile, gateAngles, OP, type Program, resolveTheta } from './program.ts';
 import { basisBatch } from './simulate.ts';
 
@@ -48,6 +59,158 @@ function ryBackward(psi: Vec, lam: Vec, total: number, B: number, w: number, ang
   return 0.5 * acc;
 }
 
+/**
+ * Backward step through a fused "CZ(lo, hi)?, RY(lo), RY(hi)" block in one pass: accumulate both RYs'
+ * ½⟨Λ, AΨ⟩ into `out` and undo the block on Ψ and Λ. The two RYs commute, so their order does not matter.
+ */
+function pairBackward(
+  psi: Vec,
+  lam: Vec,
+  total: number,
+  B: number,
+  lo: number,
+  hi: number,
+  angleLo: number,
+  angleHi: number,
+  cz: boolean,
+  out: Float64Array,
+): void {
+  const sa = (1 << lo) * B;
+  const sb = (1 << hi) * B;
+  const ca = Math.cos(angleLo / 2);
+  const na = Math.sin(angleLo / 2);
+  const cb = Math.cos(angleHi / 2);
+  const nb = Math.sin(angleHi / 2);
+  const sign = cz ? -1 : 1;
+  let accLo = 0;
+  let accHi = 0;
+  for (let h = 0; h < total; h += 2 * sb) {
+    const hEnd = h + sb;
+    for (let l = h; l < hEnd; l += 2 * sa) {
+      const end = l + sa;
+      for (let i = l; i < end; i++) {
+        const i1 = i + sa;
+        const i2 = i + sb;
+        const i3 = i2 + sa;
+        let p0 = psi[i]!;
+        let p1 = psi[i1]!;
+        let p2 = psi[i2]!;
+        let p3 = psi[i3]!;
+        let l0 = lam[i]!;
+        let l1 = lam[i1]!;
+        let l2 = lam[i2]!;
+        let l3 = lam[i3]!;
+        // RY on hi: pairs (0, 2) and (1, 3); then undo it (rotate by −t)
+        accHi += l2 * p0 - l0 * p2 + l3 * p1 - l1 * p3;
+        let t0 = cb * p0 + nb * p2;
+        let t1 = cb * p1 + nb * p3;
+        p2 = cb * p2 - nb * p0;
+        p3 = cb * p3 - nb * p1;
+        p0 = t0;
+        p1 = t1;
+        t0 = cb * l0 + nb * l2;
+        t1 = cb * l1 + nb * l3;
+        l2 = cb * l2 - nb * l0;
+        l3 = cb * l3 - nb * l1;
+        l0 = t0;
+        l1 = t1;
+        // RY on lo: pairs (0, 1) and (2, 3)
+        accLo += l1 * p0 - l0 * p1 + l3 * p2 - l2 * p3;
+        psi[i] = ca * p0 + na * p1;
+        psi[i1] = ca * p1 - na * p0;
+        psi[i2] = ca * p2 + na * p3;
+        psi[i3] = sign * (ca * p3 - na * p2);
+        lam[i] = ca * l0 + na * l1;
+        lam[i1] = ca * l1 - na * l0;
+        lam[i2] = ca * l2 + na * l3;
+        lam[i3] = sign * (ca * l3 - na * l2);
+      }
+    }
+  }
+  out[0] = 0.5 * accLo;
+  out[1] = 0.5 * accHi;
+}
+
+const pairOut = new Float64Array(2);
+
+/** Backward kernels, one copy per element type (see `specialise`). */
+const F64_BACKWARD = { ryBackward, pairBackward };
+const F32_BACKWARD = checkedCopies(
+  { ryBackward: specialise(ryBackward), pairBackward: specialise(pairBackward) },
+  (k) => {
+    const psi = Float32Array.of(1, 0, 0, 0);
+    const lam = Float32Array.of(0, 1, 0, 0);
+    k.ryBackward(psi, lam, 4, 1, 0, 0.1);
+    k.pairBackward(psi, lam, 4, 1, 0, 1, 0.1, 0.2, true, new Float64Array(2));
+  },
+  F64_BACKWARD,
+);
+const backwardFor = (v: Vec) => (v instanceof Float32Array ? F32_BACKWARD : F64_BACKWARD);
+
+/**
+ * The adjoint pass over the program's fused segments. Rows at or beyond `startRows` of the input batch are
+ * zero; each segment then works on the rows the forward pass reached at that point, so with
+ * `startRows < dim` `psi` and `lam` are exact on exit only in their first `startRows` rows (enough for θ's
+ * gradient, which is all `vjp` needs). With `startRows = dim` this is the full adjoint pass.
+ */
+function adjointFused(
+  prog: Program,
+  angles: Float64Array,
+  psi: Vec,
+  lam: Vec,
+  B: number,
+  grad: Float64Array,
+  startRows: number,
+): void {
+  const segs = segments(prog);
+  const extent = new Float64Array(segs.length);
+  let rows = extentAfter(startRows, -1);
+  segs.forEach((seg, i) => {
+    rows = extentAfter(rows, seg.maxWire);
+    extent[i] = rows;
+  });
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const seg = segs[i]!;
+    const r = extent[i]!;
+    if (seg.kind === 'diag') {
+      const k = kernelsFor(psi);
+      k.applySigns(psi, r, B, seg.masks);
+      k.applySigns(lam, r, B, seg.masks);
+    } else if (seg.ryLo >= 0) {
+      const gl = seg.ryLo;
+      const gh = seg.ryHi;
+      backwardFor(psi).pairBackward(
+        psi,
+        lam,
+        r * B,
+        B,
+        seg.lo,
+        seg.hi,
+        angles[gl]!,
+        angles[gh]!,
+        seg.czFirst,
+        pairOut,
+      );
+      const pl = prog.pIndex[gl]!;
+      const ph = prog.pIndex[gh]!;
+      if (pl >= 0) grad[pl]! += prog.scale[gl]! * pairOut[0]!;
+      if (ph >= 0) grad[ph]! += prog.scale[gh]! * pairOut[1]!;
+    } else {
+      for (let j = seg.gates.length - 1; j >= 0; j--) {
+        const g = seg.gates[j]!;
+        if (prog.code[g] === OP.ry) {
+          const d = backwardFor(psi).ryBackward(psi, lam, r * B, B, prog.w0[g]!, angles[g]!);
+          const p = prog.pIndex[g]!;
+          if (p >= 0) grad[p]! += prog.scale[g]! * d;
+        } else {
+          applyOpRows(prog, g, angles[g]!, psi, B, true, r);
+          applyOpRows(prog, g, angles[g]!, lam, B, true, r);
+        }
+      }
+    }
+  }
+}
+
 /** Adjoint pass over a program; `psi` holds UΨ₀ on entry and Ψ₀ on exit, `lam` G on entry, UᵀG on exit. */
 export function adjointPass(
   prog: Program,
@@ -57,17 +220,8 @@ export function adjointPass(
   B: number,
   grad: Float64Array,
 ): void {
-  const total = prog.dim * B;
-  for (let g = prog.nGates - 1; g >= 0; g--) {
-    const p = prog.pIndex[g]!;
-    if (prog.code[g] === OP.ry) {
-      const d = ryBackward(psi, lam, total, B, prog.w0[g]!, angles[g]!);
-      if (p >= 0) grad[p]! += prog.scale[g]! * d;
-    } else {
-      applyOp(prog, g, angles[g]!, psi, B, true);
-      applyOp(prog, g, angles[g]!, lam, B, true);
-    }
-  }
+  assertReal(prog);
+  adjointFused(prog, angles, psi, lam, B, grad, prog.dim);
 }
 
 function checkBatch(name: string, m: Matrix, dim: number, cols: number): void {
@@ -98,7 +252,7 @@ export function vjpStates(
   const th = resolveTheta(circuit, theta);
   const angles = gateAngles(prog, th);
   const psi = states.data.slice();
-  runProgram(prog, angles, psi, B);
+  runFused(prog, angles, psi, B, prog.dim);
   const value = psi.slice();
   const lam = dtype === 'float32' ? Float32Array.from(upstream.data) : Float64Array.from(upstream.data);
   const grad = new Float64Array(prog.nParams);
@@ -113,7 +267,8 @@ export function vjpStates(
 /**
  * The first K columns U_K (N×K) and the gradient ∂⟨G, U_K⟩/∂θ for an upstream gradient G (N×K): the
  * backward pass of "circuit → orthogonal factor". `dtype` sets the work precision (gradients accumulate
- * in float64 either way).
+ * in float64 either way). Faster than `vjpStates` on the basis states: it skips the rows the sparse start
+ * has not reached and does not form UᵀG.
  */
 export function vjp(
   circuit: Circuit,
@@ -127,9 +282,23 @@ export function vjp(
   if (!Number.isInteger(k) || k < 1 || k > dim) {
     throw new InputError(`upstream gradient must have 1..${dim} columns, got ${k}`);
   }
-  const states: Matrix = { rows: dim, cols: k, data: basisBatch(dim, k, dtype) };
-  const { value, grad } = vjpStates(circuit, theta, states, upstream);
-  return { value, grad };
+  const prog = compile(circuit);
+  assertReal(prog);
+  if (upstream.rows !== dim || upstream.data.length !== dim * k) {
+    throw new InputError(
+      `upstream gradient must be ${dim}×${k}, got ${upstream.rows}×${upstream.cols} (${upstream.data.length} numbers)`,
+    );
+  }
+  assertCapacity(circuit.qubits, k, dtype, 2);
+  const angles = gateAngles(prog, resolveTheta(circuit, theta));
+  // The basis start is zero beyond row K: forward and backward touch only the rows reached so far.
+  const psi = basisBatch(dim, k, dtype);
+  runFused(prog, angles, psi, k, k);
+  const value = psi.slice();
+  const lam = dtype === 'float32' ? Float32Array.from(upstream.data) : Float64Array.from(upstream.data);
+  const grad = new Float64Array(prog.nParams);
+  adjointFused(prog, angles, psi, lam, k, grad, k);
+  return { value: { rows: dim, cols: k, data: value }, grad };
 }
 
 /**
@@ -154,7 +323,7 @@ export function expectationAndGradient(
   const th = resolveTheta(circuit, theta);
   const angles = gateAngles(prog, th);
   const psi = start.slice();
-  runProgram(prog, angles, psi, 1);
+  runFused(prog, angles, psi, 1, prog.dim);
   const lam = new Float64Array(prog.dim);
   let value = 0;
   for (let i = 0; i < prog.dim; i++) {

@@ -7,7 +7,7 @@ import { describe, InputError } from '../errors.ts';
 import type { Matrix } from '../util/matrix.ts';
 import { transposeData } from '../util/matrix.ts';
 import { assertCapacity, type RealDType } from './capacity.ts';
-import { assertReal, runProgram, type Vec } from './kernels.ts';
+import { assertReal, runFused, runProgram, type Vec } from './kernels.ts';
 import { compile, gateAngles, resolveTheta } from './program.ts';
 
 export interface SimOptions {
@@ -51,7 +51,8 @@ export function columns(
   assertCapacity(circuit.qubits, k, dtype);
   const angles = gateAngles(prog, resolveTheta(circuit, theta));
   const v = basisBatch(prog.dim, k, dtype);
-  runProgram(prog, angles, v, k);
+  // rows ≥ K of the basis batch are zero: the fused run touches only the rows reached so far
+  runFused(prog, angles, v, k, k);
   return { rows: prog.dim, cols: k, data: v };
 }
 

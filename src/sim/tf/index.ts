@@ -1,0 +1,1 @@
+export { tfColumns, tfColumnsBatch } from './ops-path.ts';
