@@ -1,7 +1,12 @@
+/** qpeft: Quantum-PEFT adapters from small real quantum circuits. Named re-exports only. */
 export * from './circuit/index.ts';
 export * from './errors.ts';
 export * from './expressivity/index.ts';
+export * from './nn/index.ts';
+export * from './peft/index.ts';
 export * from './qasm/index.ts';
 export * from './sim/index.ts';
+export * from './sim/tf/index.ts';
+export { BACKENDS, type BackendName, initBackend } from './tf/backend.ts';
 export { gram, type Matrix, orthogonalityError, toRows, transposeData } from './util/matrix.ts';
 export { createRng, type Rng, uniformAngles } from './util/random.ts';

@@ -5,12 +5,13 @@
  * module name without rebuilding the model.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, describe } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
 import { Module } from './module.ts';
 
 /** Maps (input, base output, layer) to the layer's output; installed by the PEFT model. */
 export type LinearHook = (x: tf.Tensor, baseOut: tf.Tensor, layer: Linear) => tf.Tensor;
 
+/** Constructor arguments of `Linear`. */
 export interface LinearArgs {
   inFeatures: number;
   outFeatures: number;
@@ -19,6 +20,7 @@ export interface LinearArgs {
   seed?: number;
 }
 
+/** A dense layer y = x·W + b with an adapter hook (see the file comment). */
 export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -29,12 +31,16 @@ export class Linear extends Module {
   constructor(args: LinearArgs) {
     super();
     for (const k of ['inFeatures', 'outFeatures'] as const) {
-      if (!Number.isInteger(args[k]) || args[k] < 1) throw new InputError(`Linear ${k} must be a positive integer, got ${describe(args[k])}`);
+      if (!Number.isInteger(args[k]) || args[k] < 1)
+        throw new InputError(`Linear ${k} must be a positive integer, got ${describe(args[k])}`);
     }
     this.inFeatures = args.inFeatures;
     this.outFeatures = args.outFeatures;
     const limit = Math.sqrt(6 / (args.inFeatures + args.outFeatures));
-    this.weight = this.addParameter('weight', tf.randomUniform([args.inFeatures, args.outFeatures], -limit, limit, 'float32', args.seed));
+    this.weight = this.addParameter(
+      'weight',
+      tf.randomUniform([args.inFeatures, args.outFeatures], -limit, limit, 'float32', args.seed),
+    );
     this.bias = args.bias === false ? null : this.addParameter('bias', tf.zeros([args.outFeatures]));
   }
 
@@ -52,7 +58,9 @@ export class Linear extends Module {
   /** x·W + b, passed through the adapter hook when one is installed. */
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape.at(-1) !== this.inFeatures) {
-      throw new InputError(`Linear expects inputs with last dimension ${this.inFeatures}, got shape [${x.shape.join(', ')}]`);
+      throw new InputError(
+        `Linear expects inputs with last dimension ${this.inFeatures}, got shape [${x.shape.join(', ')}]`,
+      );
     }
     const hook = this.hook;
     if (!hook) return this.baseForward(x);

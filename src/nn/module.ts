@@ -5,10 +5,11 @@
  * optimiser given `trainableVariables()` touches only what is meant to train.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError, describe } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
 
 let uid = 0;
 
+/** The base of every layer and model: named children and parameters (see the file comment). */
 export abstract class Module {
   private readonly children = new Map<string, Module>();
   private readonly params = new Map<string, tf.Variable>();
@@ -29,6 +30,21 @@ export abstract class Module {
     init.dispose();
     this.params.set(name, v);
     return v;
+  }
+
+  /**
+   * Attach (or replace) a child from outside the module, as adapter injection does: the child's parameters
+   * then appear in `namedParameters()` under `<this>.<name>.…`, like Hugging Face PEFT's injected layers.
+   */
+  setModule<M extends Module>(name: string, module: M): M {
+    return this.addModule(name, module);
+  }
+
+  /** Detach a child by local name; returns it (or `undefined` when there is none). Its variables are kept. */
+  deleteModule(name: string): Module | undefined {
+    const m = this.children.get(name);
+    this.children.delete(name);
+    return m;
   }
 
   /** Child modules by local name, in registration order. */
@@ -103,7 +119,8 @@ export abstract class Module {
   /** A copy of every parameter's values by dotted name (float32 arrays with shapes). */
   stateDict(): Record<string, { shape: number[]; data: Float32Array }> {
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [n, v] of this.namedParameters()) out[n] = { shape: [...v.shape], data: v.dataSync() as Float32Array };
+    for (const [n, v] of this.namedParameters())
+      out[n] = { shape: [...v.shape], data: v.dataSync() as Float32Array };
     return out;
   }
 
@@ -111,7 +128,10 @@ export abstract class Module {
    * Assign parameter values by dotted name. With `strict` (default) every parameter must be present with
    * its exact shape and no unknown names may appear.
    */
-  loadStateDict(state: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>, strict = true): void {
+  loadStateDict(
+    state: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>,
+    strict = true,
+  ): void {
     const params = new Map(this.namedParameters());
     if (strict) {
       const missing = [...params.keys()].filter((k) => !(k in state));
@@ -127,7 +147,9 @@ export abstract class Module {
       const v = params.get(name);
       if (!v) continue;
       if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
-        throw new InputError(`parameter ${describe(name)}: expected shape [${v.shape.join(', ')}], got [${t.shape.join(', ')}]`);
+        throw new InputError(
+          `parameter ${describe(name)}: expected shape [${v.shape.join(', ')}], got [${t.shape.join(', ')}]`,
+        );
       }
       tf.tidy(() => v.assign(tf.tensor(Float32Array.from(t.data), [...v.shape], 'float32')));
     }
@@ -140,7 +162,8 @@ export abstract class Module {
 }
 
 function checkName(name: string): void {
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new InputError(`module and parameter names must match [A-Za-z0-9_]+, got ${describe(name)}`);
+  if (!/^[A-Za-z0-9_]+$/.test(name))
+    throw new InputError(`module and parameter names must match [A-Za-z0-9_]+, got ${describe(name)}`);
 }
 
 /** A list of modules named `0`, `1`, … (like torch.nn.ModuleList). */
@@ -149,6 +172,8 @@ export class ModuleList<M extends Module = Module> extends Module {
   constructor(items: M[]) {
     super();
     this.items = items;
-    items.forEach((m, i) => this.addModule(String(i), m));
+    items.forEach((m, i) => {
+      this.addModule(String(i), m);
+    });
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * Adapters on TensorFlow.js: methods (one registry), the PEFT model API, save / load / LoRA export.
+ *
+ * ```ts
+ * await initBackend();                                   // tensorflow > wasm > cpu
+ * const peft = getPeftModel(model, { method: 'quantum-peft', rank: 8, layers: 2, targetModules: ['query', 'value'] });
+ * peft.printTrainableParameters();                       // trainable params: … || all params: … || trainable%: …
+ * const opt = tf.train.adam(1e-2);
+ * opt.minimize(() => loss(model.forward(x), y), false, peft.trainableVariables());
+ * saveAdapter(peft, 'out/adapter');                      // adapter_config.json + adapter_model.safetensors + circuits/*.qasm
+ * exportLora(peft, 'out/lora');                          // plain PEFT LoRA (lora_A / lora_B, r, lora_alpha)
+ * const plain = peft.mergeAndUnload();                   // W += ΔW, adapters removed
+ * ```
+ */
+
+export { applyCircuit, circuitColumns } from '../sim/tf/bridge.ts';
+export { type AdapterCircuit, AdapterLayer, type LoraFactors } from './adapter.ts';
+export { expm, taylorApply } from './expm.ts';
+export {
+  type CircuitSource,
+  type ColumnsPath,
+  type FactorPlan,
+  factorColumns,
+  planFactor,
+} from './factor.ts';
+export * from './methods/index.ts';
+export { getPeftModel, matchTargets, PeftModel } from './model.ts';
+export * from './param-counts.ts';
+export {
+  type BaseAdapterConfig,
+  getMethod,
+  type LayerContext,
+  listMethods,
+  type MethodDef,
+  registerMethod,
+  type TargetModules,
+} from './registry.ts';
+export {
+  CONFIG_FILE,
+  exportLora,
+  loadAdapter,
+  loadPeftModel,
+  readAdapterConfig,
+  saveAdapter,
+  WEIGHTS_FILE,
+} from './serialize.ts';
+
+import type { AdaLoraConfig } from './methods/adalora.ts';
+import type { BitFitConfig } from './methods/bitfit.ts';
+import type { BottleneckConfig } from './methods/bottleneck.ts';
+import type { DoraConfig } from './methods/dora.ts';
+import type { FullConfig } from './methods/full.ts';
+import type { LoraConfig } from './methods/lora.ts';
+import type { QuantumPeftConfig } from './methods/quantum-peft.ts';
+import type { QuantumPeftLieConfig } from './methods/quantum-peft-lie.ts';
+import type { VeraConfig } from './methods/vera.ts';
+
+/** A config of any built-in method, discriminated by `method`. */
+export type AdapterConfig =
+  | QuantumPeftConfig
+  | QuantumPeftLieConfig
+  | LoraConfig
+  | AdaLoraConfig
+  | BitFitConfig
+  | BottleneckConfig
+  | FullConfig
+  | VeraConfig
+  | DoraConfig;

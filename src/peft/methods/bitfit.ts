@@ -1,0 +1,45 @@
+/**
+ * BitFit (Ben Zaken et al., 2022): train only biases. Here the trainable bias is a separate Δb (d_out, zeros)
+ * added to the frozen layer's output, so that it composes with the adapter API (disable, several named
+ * adapters, merge into the layer's bias, save only Δb). Merging needs a layer with a bias.
+ */
+import { AdapterError } from '../../errors.ts';
+import type { Linear } from '../../nn/linear.ts';
+import { tf } from '../../tf/backend.ts';
+import { AdapterLayer } from '../adapter.ts';
+import { type BaseAdapterConfig, commonFields, type MethodDef } from '../registry.ts';
+
+/** BitFit's config (method `bitfit`). */
+export interface BitFitConfig extends BaseAdapterConfig {
+  readonly method: 'bitfit';
+}
+
+/** The trainable bias offset layer. */
+export class BitFitLayer extends AdapterLayer {
+  readonly method = 'bitfit';
+  readonly biasDelta: tf.Variable;
+  constructor(layer: Linear) {
+    super(layer);
+    if (!layer.bias)
+      throw new AdapterError('bitfit needs layers with a bias (got a Linear with bias: false)');
+    this.biasDelta = this.addParameter('bias_delta', tf.zeros([layer.outFeatures]));
+  }
+  override apply(_x: tf.Tensor2D, base: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => base.add(this.biasDelta) as tf.Tensor2D);
+  }
+  override deltaWeight(): tf.Tensor2D {
+    return tf.zeros([this.inFeatures, this.outFeatures]);
+  }
+  override deltaBias(): tf.Tensor1D {
+    return this.biasDelta.clone() as tf.Tensor1D;
+  }
+}
+
+/** The `bitfit` registry entry. */
+export const bitfitMethod: MethodDef<Required<BitFitConfig>> = {
+  method: 'bitfit',
+  description: 'BitFit: a trainable bias offset per target layer',
+  normalize: (c) => ({ method: 'bitfit', ...commonFields(c) }),
+  create: (layer) => new BitFitLayer(layer),
+  paramCount: (_dIn, dOut) => dOut,
+};

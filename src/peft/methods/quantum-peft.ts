@@ -1,0 +1,250 @@
+/**
+ * Quantum-PEFT (METHOD.md §1–3): ΔW = α·P·diag(λ)·Qᵀ, P ∈ St(d_in, K) and Q ∈ St(d_out, K) the first K columns
+ * of orthogonal matrices made by real circuits, λ ∈ R^K initialised to 0 (so the adapted model starts equal
+ * to the base, as LoRA's B = 0 does). Trainable: θ_P, θ_Q, λ.
+ *
+ * The forward pass never forms ΔW: y = base + ((x·P)·(αλ))·Qᵀ costs the same B·d·K matmuls as LoRA, plus
+ * building P and Q (O((2L+1)·n·d·K), in the kernels through the bridge, or the tfjs-ops path).
+ */
+import { readFileSync } from 'node:fs';
+import type { Circuit } from '../../circuit/ir.ts';
+import { makeCircuit } from '../../circuit/ir.ts';
+import { TEMPLATES, type TemplateName } from '../../circuit/templates/index.ts';
+import { describe, InputError } from '../../errors.ts';
+import type { Linear } from '../../nn/linear.ts';
+import { tf } from '../../tf/backend.ts';
+import { createRng } from '../../util/random.ts';
+import { type AdapterCircuit, AdapterLayer, type LoraFactors, loraFromFactors } from '../adapter.ts';
+import {
+  type CircuitSource,
+  type ColumnsPath,
+  type FactorPlan,
+  factorColumns,
+  planCircuits,
+  planFactor,
+} from '../factor.ts';
+import { directSumParamCount } from '../param-counts.ts';
+import { parseAdapterQasm } from '../qasm-link.ts';
+import {
+  type BaseAdapterConfig,
+  commonFields,
+  enumField,
+  intField,
+  type LayerContext,
+  type MethodDef,
+  numField,
+} from '../registry.ts';
+
+/** The circuits of P and Q: one for both, or one each. */
+export type CircuitPair<T> = T | { readonly p: T; readonly q: T };
+
+/** Quantum-PEFT's config (method `quantum-peft`). */
+export interface QuantumPeftConfig extends BaseAdapterConfig {
+  readonly method: 'quantum-peft';
+  /** K: the rank of ΔW (number of columns of P and Q). */
+  readonly rank: number;
+  /** α (default 1). */
+  readonly alpha?: number;
+  /** Circuit template for P and Q (default `simplified-two-design`). */
+  readonly template?: TemplateName;
+  /** Template layers L (default 2). */
+  readonly layers?: number;
+  /** Fixed circuits instead of a template (power-of-two dimensions); their parameters are θ. */
+  readonly circuit?: CircuitPair<Circuit>;
+  /** OpenQASM 3 programs whose `input` angles are θ (power-of-two dimensions). */
+  readonly qasm?: CircuitPair<string>;
+  /** OpenQASM 3 files, read once when the config is normalised (the text is what gets saved). */
+  readonly qasmFile?: CircuitPair<string>;
+  /**
+   * Initial angles (METHOD.md §1): `small` normal(0, angleStd²) (default), `uniform` in [−π, π) (P and Q then
+   * start as random frames mixing every feature, like LoRA's random A), or `zero` (signed basis vectors).
+   */
+  readonly angleInit?: 'small' | 'uniform' | 'zero';
+  /** Standard deviation of `small` initial angles (default 0.1). */
+  readonly angleStd?: number;
+  /** How P and Q enter tfjs (default `kernel`, the faster on wasm/cpu by bench/adapters.bench.ts). */
+  readonly path?: ColumnsPath;
+}
+
+type Normalized = Required<Omit<QuantumPeftConfig, 'circuit' | 'qasm' | 'qasmFile'>> &
+  Pick<QuantumPeftConfig, 'circuit' | 'qasm'>;
+
+function pairOf<T>(v: CircuitPair<T>, isSingle: (x: unknown) => boolean): { p: T; q: T } {
+  if (isSingle(v)) return { p: v as T, q: v as T };
+  const o = v as { p?: T; q?: T };
+  if (o && typeof o === 'object' && o.p !== undefined && o.q !== undefined) return { p: o.p, q: o.q };
+  throw new InputError(`quantum-peft config: expected one circuit or {p, q}, got ${describe(v)}`);
+}
+
+const isCircuit = (x: unknown) => typeof x === 'object' && x !== null && 'gates' in x && 'qubits' in x;
+
+/** Circuit sources for P (d_in) and Q (d_out) from a normalised config. */
+function sources(c: Normalized): { p: CircuitSource; q: CircuitSource } {
+  if (c.qasm !== undefined) {
+    const texts = pairOf(c.qasm, (x) => typeof x === 'string');
+    return { p: { circuit: parseAdapterQasm(texts.p, 'P') }, q: { circuit: parseAdapterQasm(texts.q, 'Q') } };
+  }
+  if (c.circuit !== undefined) {
+    const cs = pairOf(c.circuit, isCircuit);
+    // JSON round trips lose the frozen IR: rebuild and validate.
+    return { p: { circuit: makeCircuit(cs.p) }, q: { circuit: makeCircuit(cs.q) } };
+  }
+  return { p: { template: c.template, layers: c.layers }, q: { template: c.template, layers: c.layers } };
+}
+
+function readQasmFiles(files: CircuitPair<string>): CircuitPair<string> {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new InputError(
+        `quantum-peft config: cannot read qasmFile ${describe(f)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+  };
+  const pair = pairOf(files, (x) => typeof x === 'string');
+  return pair.p === pair.q ? read(pair.p) : { p: read(pair.p), q: read(pair.q) };
+}
+
+/** The Quantum-PEFT layer: θ_P, θ_Q, λ (see the file comment). */
+export class QuantumPeftLayer extends AdapterLayer {
+  readonly method = 'quantum-peft';
+  readonly rank: number;
+  readonly alpha: number;
+  readonly path: ColumnsPath;
+  readonly planP: FactorPlan;
+  readonly planQ: FactorPlan;
+  readonly thetaP: tf.Variable;
+  readonly thetaQ: tf.Variable;
+  readonly lambda: tf.Variable;
+
+  constructor(layer: Linear, config: Normalized, context: LayerContext) {
+    super(layer);
+    const k = config.rank;
+    for (const [name, d] of [
+      ['d_in', layer.inFeatures],
+      ['d_out', layer.outFeatures],
+    ] as const) {
+      if (k > d)
+        throw new InputError(`quantum-peft on ${context.target}: rank K = ${k} exceeds ${name} = ${d}`);
+    }
+    this.rank = k;
+    this.alpha = config.alpha;
+    this.path = config.path;
+    const src = sources(config);
+    const p = planFactor(layer.inFeatures, src.p, 'P');
+    const q = planFactor(layer.outFeatures, src.q, 'Q');
+    this.planP = p.plan;
+    this.planQ = q.plan;
+    const rng = createRng(context.seed);
+    const angles = (n: number) => {
+      const a = new Float32Array(n);
+      if (config.angleInit === 'uniform')
+        for (let i = 0; i < n; i++) a[i] = -Math.PI + 2 * Math.PI * rng.next();
+      if (config.angleInit === 'small') for (let i = 0; i < n; i++) a[i] = config.angleStd * rng.normal();
+      return tf.tensor1d(a, 'float32');
+    };
+    this.thetaP = this.addParameter('theta_p', angles(p.count));
+    this.thetaQ = this.addParameter('theta_q', angles(q.count));
+    this.lambda = this.addParameter('lambda', tf.zeros([k]));
+  }
+
+  /** [P, Q] as new tensors. */
+  factors(): [tf.Tensor2D, tf.Tensor2D] {
+    return [
+      factorColumns(this.planP, this.thetaP as tf.Tensor1D, this.rank, this.path),
+      factorColumns(this.planQ, this.thetaQ as tf.Tensor1D, this.rank, this.path),
+    ];
+  }
+
+  override apply(x: tf.Tensor2D, base: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [p, q] = this.factors();
+      const h = tf.matMul(x, p).mul(this.lambda.mul(this.alpha));
+      // Qᵀ as a small explicit transpose: a plain [B, K]·[K, d_out] matMul is faster on wasm than transposeB
+      return base.add(tf.matMul(h, q.transpose())) as tf.Tensor2D;
+    });
+  }
+
+  override deltaWeight(): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [p, q] = this.factors();
+      return tf.matMul(p.mul(this.lambda.mul(this.alpha)), q, false, true) as tf.Tensor2D;
+    });
+  }
+
+  override loraFactors(): LoraFactors {
+    // ΔW = α·(P)·(Q·diag λ)ᵀ: A = Pᵀ keeps orthonormal rows, B = Q·diag(λ), lora_alpha = α·K.
+    const [p, qd] = tf.tidy(() => {
+      const [p, q] = this.factors();
+      return [p, q.mul(this.lambda)];
+    });
+    const out = loraFromFactors(
+      p.dataSync() as Float32Array,
+      qd.dataSync() as Float32Array,
+      this.inFeatures,
+      this.outFeatures,
+      this.rank,
+      this.alpha,
+    );
+    p.dispose();
+    qd.dispose();
+    return out;
+  }
+
+  override orthogonalFactors(): tf.Tensor2D[] {
+    return this.factors();
+  }
+
+  override circuits(): AdapterCircuit[] {
+    const tp = Float64Array.from(this.thetaP.dataSync());
+    const tq = Float64Array.from(this.thetaQ.dataSync());
+    return [...planCircuits(this.planP, tp), ...planCircuits(this.planQ, tq)];
+  }
+}
+
+/** The `quantum-peft` registry entry. */
+export const quantumPeftMethod: MethodDef<Normalized> = {
+  method: 'quantum-peft',
+  description: 'ΔW = α·P·diag(λ)·Qᵀ with P, Q the first K columns of real circuits (METHOD.md §1–3)',
+  normalize(c) {
+    const common = commonFields(c);
+    const template = enumField(
+      c,
+      'template',
+      Object.keys(TEMPLATES) as TemplateName[],
+      'simplified-two-design',
+    );
+    const given = ['circuit', 'qasm', 'qasmFile'].filter((k) => c[k] !== undefined);
+    if (given.length > 1) {
+      throw new InputError(
+        `quantum-peft config: give one of circuit, qasm, qasmFile; got ${given.join(' and ')}`,
+      );
+    }
+    const qasm = c.qasmFile !== undefined ? readQasmFiles(c.qasmFile as CircuitPair<string>) : c.qasm;
+    return {
+      method: 'quantum-peft',
+      ...common,
+      rank: intField(c, 'rank'),
+      alpha: numField(c, 'alpha', 1),
+      template,
+      layers: intField(c, 'layers', 2, 0),
+      angleInit: enumField(c, 'angleInit', ['small', 'uniform', 'zero'] as const, 'small'),
+      angleStd: numField(c, 'angleStd', 0.1, 0),
+      path: enumField(c, 'path', ['kernel', 'ops'] as const, 'kernel'),
+      ...(c.circuit !== undefined ? { circuit: c.circuit as CircuitPair<Circuit> } : {}),
+      ...(qasm !== undefined ? { qasm: qasm as CircuitPair<string> } : {}),
+    };
+  },
+  create: (layer, config, context) => new QuantumPeftLayer(layer, config, context),
+  paramCount(dIn, dOut, config) {
+    if (config.qasm !== undefined || config.circuit !== undefined) {
+      const src = sources(config);
+      const count = (s: CircuitSource) => ('circuit' in s ? s.circuit.params.length : 0);
+      return count(src.p) + count(src.q) + config.rank;
+    }
+    const tpl = TEMPLATES[config.template];
+    const t = (n: number) => tpl.paramCount(n, config.layers);
+    return directSumParamCount(dIn, t) + directSumParamCount(dOut, t) + config.rank;
+  },
+};

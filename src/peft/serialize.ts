@@ -1,0 +1,275 @@
+/**
+ * Saving, loading and exporting adapters in Hugging Face PEFT's directory layout:
+ *
+ *     <dir>/adapter_config.json        the method's config plus the resolved targets and their shapes
+ *     <dir>/adapter_model.safetensors  `base_model.model.<target>.<variable>` float32 tensors
+ *     <dir>/circuits/<target>.<P|Q…>.qasm   the adapter circuits with trained angles bound (quantum methods)
+ *
+ * Every file is written atomically and the config last, so a directory with a config is complete. Loading
+ * checks the config against the model (method, targets, shapes) and the tensors against the adapter
+ * (names, shapes, dtype, finite values); any mismatch is an `AdapterError` that says what differs.
+ *
+ * `exportLora` writes a plain LoRA adapter (`lora_A.weight` r×d_in, `lora_B.weight` d_out×r, `r`,
+ * `lora_alpha`) that PEFT / PyTorch tools load, for every method whose ΔW is a rank-r product.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AdapterError, describe } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { encodeSafetensors, loadSafetensors, SafetensorsError, type StTensor } from '../io/safetensors.ts';
+import type { Linear } from '../nn/linear.ts';
+import type { Module } from '../nn/module.ts';
+import { tf } from '../tf/backend.ts';
+import { matchTargets, PeftModel } from './model.ts';
+import { exportAdapterQasm } from './qasm-link.ts';
+import { type BaseAdapterConfig, getMethod } from './registry.ts';
+
+/** The config file of an adapter directory (PEFT's name). */
+export const CONFIG_FILE = 'adapter_config.json';
+/** The tensors of an adapter directory (PEFT's name). */
+export const WEIGHTS_FILE = 'adapter_model.safetensors';
+const FORMAT = 'qpeft-adapter';
+const FORMAT_VERSION = 1;
+
+interface SavedTarget {
+  name: string;
+  in_features: number;
+  out_features: number;
+}
+
+interface SavedConfig {
+  format: string;
+  format_version: number;
+  peft_type: string;
+  method: string;
+  config: Record<string, unknown>;
+  targets: SavedTarget[];
+  qasm_files: string[];
+}
+
+const PREFIX = 'base_model.model.';
+
+/** The config as JSON: a RegExp target becomes its source string (a regex, as PEFT reads a string). */
+function configToJson(c: BaseAdapterConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...c };
+  if (c.targetModules instanceof RegExp) out.targetModules = c.targetModules.source;
+  return out;
+}
+
+function fileSafe(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** Save one adapter (default: the active one) to `dir`. */
+export function saveAdapter(peft: PeftModel, dir: string, options: { adapter?: string } = {}): void {
+  const name = options.adapter ?? peft.activeAdapter;
+  const config = peft.config(name);
+  const layers = peft.adapterLayers(name);
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const targets: SavedTarget[] = [];
+  const qasmFiles: string[] = [];
+  for (const [target, layer] of layers) {
+    targets.push({ name: target, in_features: layer.inFeatures, out_features: layer.outFeatures });
+    for (const [pname, v] of layer.namedParameters()) {
+      tensors[`${PREFIX}${target}.${pname}`] = { shape: [...v.shape], data: Float32Array.from(v.dataSync()) };
+    }
+  }
+  writeFileAtomic(
+    path.join(dir, WEIGHTS_FILE),
+    encodeSafetensors(tensors, { format: 'pt', qpeft_method: config.method }),
+  );
+  for (const [target, layer] of layers) {
+    for (const c of layer.circuits()) {
+      const text = exportAdapterQasm(c.circuit, c.theta);
+      if (text === null) continue;
+      const rel = `circuits/${fileSafe(target)}.${fileSafe(c.name)}.qasm`;
+      writeFileAtomic(path.join(dir, rel), text);
+      qasmFiles.push(rel);
+    }
+  }
+  const saved: SavedConfig = {
+    format: FORMAT,
+    format_version: FORMAT_VERSION,
+    peft_type: config.method.toUpperCase().replace(/-/g, '_'),
+    method: config.method,
+    config: configToJson(config),
+    targets,
+    qasm_files: qasmFiles,
+  };
+  writeFileAtomic(path.join(dir, CONFIG_FILE), `${JSON.stringify(saved, null, 2)}\n`);
+}
+
+/** Read and check `adapter_config.json`. */
+export function readAdapterConfig(dir: string): SavedConfig {
+  const file = path.join(dir, CONFIG_FILE);
+  if (!existsSync(file))
+    throw new AdapterError(
+      `no ${CONFIG_FILE} in ${describe(dir)} (expected a directory written by saveAdapter)`,
+    );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new AdapterError(`${file} is not valid JSON (truncated or corrupt?): ${(e as Error).message}`);
+  }
+  const c = raw as Partial<SavedConfig>;
+  if (c?.format !== FORMAT) {
+    throw new AdapterError(
+      `${file}: expected format ${describe(FORMAT)}, got ${describe(c?.format)}${(raw as { peft_type?: unknown })?.peft_type === 'LORA' ? ' (a plain LoRA export: load it with PEFT, or wrap with method lora)' : ''}`,
+    );
+  }
+  if (c.format_version !== FORMAT_VERSION)
+    throw new AdapterError(
+      `${file}: format_version ${describe(c.format_version)} is not supported (expected ${FORMAT_VERSION})`,
+    );
+  if (typeof c.config !== 'object' || c.config === null || !Array.isArray(c.targets)) {
+    throw new AdapterError(`${file}: expected "config" (an object) and "targets" (a list)`);
+  }
+  return c as SavedConfig;
+}
+
+/** Load a saved adapter into `peft` under `adapterName` (default: the saved name's usual `default`). */
+export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default'): void {
+  const saved = readAdapterConfig(dir);
+  const def = getMethod(saved.method);
+  const config = def.normalize(saved.config);
+  checkTargets(peft.model, config, saved, dir);
+  let weights: Record<string, StTensor>;
+  try {
+    weights = loadSafetensors(path.join(dir, WEIGHTS_FILE)).tensors;
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
+    throw e;
+  }
+  peft.addAdapter(adapterName, config);
+  try {
+    assignWeights(peft, adapterName, weights, dir);
+  } catch (e) {
+    peft.deleteAdapter(adapterName);
+    throw e;
+  }
+}
+
+/** Wrap `model` with an adapter loaded from `dir` (PEFT's `PeftModel.from_pretrained`). */
+export function loadPeftModel<M extends Module>(
+  model: M,
+  dir: string,
+  adapterName = 'default',
+): PeftModel<M> {
+  const saved = readAdapterConfig(dir);
+  const def = getMethod(saved.method);
+  const config = def.normalize(saved.config);
+  checkTargets(model, config, saved, dir);
+  const peft = new PeftModel(model, config, adapterName);
+  let weights: Record<string, StTensor>;
+  try {
+    weights = loadSafetensors(path.join(dir, WEIGHTS_FILE)).tensors;
+    assignWeights(peft, adapterName, weights, dir);
+  } catch (e) {
+    peft.unload();
+    if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
+    throw e;
+  }
+  return peft;
+}
+
+function checkTargets(model: Module, config: BaseAdapterConfig, saved: SavedConfig, dir: string): void {
+  const found = matchTargets(model, config.targetModules);
+  const want = saved.targets.map((t) => t.name);
+  const missing = want.filter((t) => !found.includes(t));
+  const extra = found.filter((t) => !want.includes(t));
+  if (missing.length || extra.length) {
+    throw new AdapterError(
+      `the adapter in ${describe(dir)} does not fit this model: ${missing.length ? `saved targets missing here: ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `targets here the adapter lacks: ${extra.join(', ')}` : ''}`,
+    );
+  }
+  for (const t of saved.targets) {
+    const l = model.getModule(t.name) as Linear;
+    if (l.inFeatures !== t.in_features || l.outFeatures !== t.out_features) {
+      throw new AdapterError(
+        `${t.name}: the adapter was saved for a ${t.in_features}→${t.out_features} layer, this model's is ${l.inFeatures}→${l.outFeatures}`,
+      );
+    }
+  }
+}
+
+function assignWeights(peft: PeftModel, name: string, weights: Record<string, StTensor>, dir: string): void {
+  const expected = new Map<string, tf.Variable>();
+  for (const [target, layer] of peft.adapterLayers(name)) {
+    for (const [pname, v] of layer.namedParameters()) expected.set(`${PREFIX}${target}.${pname}`, v);
+  }
+  const missing = [...expected.keys()].filter((k) => !(k in weights));
+  const unexpected = Object.keys(weights).filter((k) => !expected.has(k));
+  if (missing.length || unexpected.length) {
+    throw new AdapterError(
+      `${path.join(dir, WEIGHTS_FILE)} does not match the config: ${missing.length ? `missing ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.slice(0, 4).join(', ')}${unexpected.length > 4 ? ', …' : ''}` : ''}`,
+    );
+  }
+  for (const [key, v] of expected) {
+    const t = weights[key]!;
+    if (t.dtype !== 'F32') throw new AdapterError(`${key}: expected dtype F32, got ${t.dtype}`);
+    if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
+      throw new AdapterError(`${key}: expected shape [${v.shape.join(', ')}], got [${t.shape.join(', ')}]`);
+    }
+    const bad = (t.data as Float32Array).findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0)
+      throw new AdapterError(
+        `${key}: value ${bad} is ${t.data[bad]} (expected finite numbers; the file is corrupt)`,
+      );
+  }
+  for (const [key, v] of expected) {
+    const t = weights[key]!;
+    tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, [...v.shape], 'float32')));
+  }
+}
+
+/**
+ * Export an adapter as a plain Hugging Face LoRA adapter: for each target
+ * `base_model.model.<target>.lora_A.weight` (r × d_in) and `…lora_B.weight` (d_out × r) with
+ * ΔW_torch = (lora_alpha / r)·B·A = ΔWᵀ, and an `adapter_config.json` with `r`, `lora_alpha`,
+ * `target_modules` (per-target differences go to `rank_pattern` / `alpha_pattern`).
+ */
+export function exportLora(
+  peft: PeftModel,
+  dir: string,
+  options: { adapter?: string; baseModelName?: string } = {},
+): void {
+  const name = options.adapter ?? peft.activeAdapter;
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const ranks: Record<string, number> = {};
+  const alphas: Record<string, number> = {};
+  const layers = peft.adapterLayers(name);
+  for (const [target, layer] of layers) {
+    const f = layer.loraFactors();
+    tensors[`${PREFIX}${target}.lora_A.weight`] = { shape: [f.r, layer.inFeatures], data: f.a };
+    tensors[`${PREFIX}${target}.lora_B.weight`] = { shape: [layer.outFeatures, f.r], data: f.b };
+    ranks[target] = f.r;
+    alphas[target] = f.loraAlpha;
+  }
+  const first = layers[0]![0];
+  const r = ranks[first]!;
+  const alpha = alphas[first]!;
+  const rankPattern = Object.fromEntries(Object.entries(ranks).filter(([, v]) => v !== r));
+  const alphaPattern = Object.fromEntries(Object.entries(alphas).filter(([, v]) => v !== alpha));
+  writeFileAtomic(path.join(dir, WEIGHTS_FILE), encodeSafetensors(tensors, { format: 'pt' }));
+  const config = {
+    peft_type: 'LORA',
+    task_type: null,
+    base_model_name_or_path: options.baseModelName ?? null,
+    r,
+    lora_alpha: alpha,
+    lora_dropout: 0,
+    target_modules: layers.map(([t]) => t),
+    bias: 'none',
+    fan_in_fan_out: false,
+    inference_mode: true,
+    init_lora_weights: true,
+    use_rslora: false,
+    use_dora: false,
+    modules_to_save: null,
+    rank_pattern: rankPattern,
+    alpha_pattern: alphaPattern,
+    revision: null,
+  };
+  writeFileAtomic(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+}
