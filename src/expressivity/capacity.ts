@@ -123,7 +123,7 @@ export function effectiveDimension(
   const rng = createRng(options.seed ?? 0);
   const theta = new Float64Array(circuit.params.length);
   let best = -1;
-  let bestSv = new Float64Array(0);
+  let bestSv: Float64Array = new Float64Array(0);
   for (let t = 0; t < points; t++) {
     const sv = singularValues(jacobian(circuit, drawAngles(theta, rng.next), k));
     const r = numericalRank(sv, tolerance);
