@@ -1,7 +1,9 @@
 /** qpeft: Quantum-PEFT adapters from small real quantum circuits. Named re-exports only. */
 export * from './circuit/index.ts';
+export * from './data/index.ts';
 export * from './errors.ts';
 export * from './expressivity/index.ts';
+export * from './models/index.ts';
 export * from './nn/index.ts';
 export * from './peft/index.ts';
 export * from './qasm/index.ts';

@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { circuitCommand } from './circuit.ts';
 import { demoCommand } from './demo.ts';
 import { expressivityCommand } from './expressivity.ts';
+import { pretrainCommand } from './pretrain.ts';
 import { qasmCommand } from './qasm.ts';
 import { unitaryCommand } from './unitary.ts';
 
@@ -12,4 +13,5 @@ export const COMMANDS: readonly Command[] = [
   unitaryCommand,
   qasmCommand,
   expressivityCommand,
+  pretrainCommand,
 ];

@@ -1,0 +1,38 @@
+export {
+  type BaseModel,
+  createModel,
+  loadModel,
+  MODEL_CONFIG_FILE,
+  MODEL_KINDS,
+  MODEL_WEIGHTS_FILE,
+  type ModelFile,
+  type ModelKind,
+  readModelConfig,
+  saveModel,
+} from './checkpoint.ts';
+export { installFastMatMulGradient } from './fast-matmul.ts';
+export {
+  causalMask,
+  Embedding,
+  gelu,
+  LayerNorm,
+  Mlp,
+  MultiHeadSelfAttention,
+  patchify,
+  seedStream,
+  TransformerBlock,
+} from './layers.ts';
+export { correctCount, crossEntropy } from './losses.ts';
+export { AdamW, type AdamWOptions, warmupCosine } from './optim.ts';
+export {
+  CHECKPOINT_FILE,
+  type EpochRecord,
+  PRETRAIN_DEFAULTS,
+  type PretrainOptions,
+  type PretrainResult,
+  pretrain,
+  RUN_FILE,
+} from './pretrain.ts';
+export { formatDuration, ProgressBar, type ProgressSink } from './progress.ts';
+export { TEXT_DEFAULTS, TextTransformer, type TextTransformerConfig, textConfig } from './text.ts';
+export { VIT_DEFAULTS, ViT, type ViTConfig, vitConfig } from './vit.ts';
