@@ -11,11 +11,9 @@
  * T is not normal; balanced by a diagonal similarity (see `columns`) the float32 ‖PᵀP − I‖ stays near 1e-6
  * up to ‖B‖ ≈ 10 (test/peft/lie.test.ts).
  */
-import { InputError } from '../../errors.ts';
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
-import { AdapterLayer, type LoraFactors, loraFromFactors } from '../adapter.ts';
 import { expm, taylorApply } from '../expm.ts';
 import { lieParamCount } from '../param-counts.ts';
 import {
@@ -27,6 +25,7 @@ import {
   type MethodDef,
   numField,
 } from '../registry.ts';
+import { OrthogonalFactorLayer } from './orthogonal-factors.ts';
 
 /** The Lie/Taylor variant's config (method `quantum-peft-lie`). */
 export interface QuantumPeftLieConfig extends BaseAdapterConfig {
@@ -64,10 +63,8 @@ interface Factor {
 }
 
 /** The Lie/Taylor layer: A and B per factor, and λ. */
-export class QuantumPeftLieLayer extends AdapterLayer {
+export class QuantumPeftLieLayer extends OrthogonalFactorLayer {
   readonly method = 'quantum-peft-lie';
-  readonly rank: number;
-  readonly alpha: number;
   readonly form: 'exact' | 'taylor';
   readonly order: number;
   readonly p: Factor;
@@ -75,17 +72,8 @@ export class QuantumPeftLieLayer extends AdapterLayer {
   readonly lambda: tf.Variable;
 
   constructor(layer: Linear, c: Normalized, ctx: LayerContext) {
-    super(layer);
+    super(layer, 'quantum-peft-lie', ctx.target, c.rank, c.alpha);
     const k = c.rank;
-    for (const [name, d] of [
-      ['d_in', layer.inFeatures],
-      ['d_out', layer.outFeatures],
-    ] as const) {
-      if (k > d)
-        throw new InputError(`quantum-peft-lie on ${ctx.target}: rank K = ${k} exceeds ${name} = ${d}`);
-    }
-    this.rank = k;
-    this.alpha = c.alpha;
     this.form = c.form;
     this.order = c.order;
     const rng = createRng(ctx.seed);
@@ -130,43 +118,6 @@ export class QuantumPeftLieLayer extends AdapterLayer {
   /** [P, Q] as new tensors. */
   factors(): [tf.Tensor2D, tf.Tensor2D] {
     return [this.columns(this.p), this.columns(this.q)];
-  }
-
-  override apply(x: tf.Tensor2D, base: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const [p, q] = this.factors();
-      return base.add(
-        tf.matMul(tf.matMul(x, p).mul(this.lambda.mul(this.alpha)), q, false, true),
-      ) as tf.Tensor2D;
-    });
-  }
-
-  override deltaWeight(): tf.Tensor2D {
-    return tf.tidy(() => {
-      const [p, q] = this.factors();
-      return tf.matMul(p.mul(this.lambda.mul(this.alpha)), q, false, true) as tf.Tensor2D;
-    });
-  }
-
-  override loraFactors(): LoraFactors {
-    const [p, qd] = tf.tidy(() => {
-      const [p, q] = this.factors();
-      return [p, q.mul(this.lambda)];
-    });
-    const out = loraFromFactors(
-      p.dataSync() as Float32Array,
-      qd.dataSync() as Float32Array,
-      this.inFeatures,
-      this.outFeatures,
-      this.rank,
-      this.alpha,
-    );
-    tf.dispose([p, qd]);
-    return out;
-  }
-
-  override orthogonalFactors(): tf.Tensor2D[] {
-    return this.factors();
   }
 }
 

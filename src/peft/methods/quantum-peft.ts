@@ -14,7 +14,7 @@ import { describe, InputError } from '../../errors.ts';
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
-import { type AdapterCircuit, AdapterLayer, type LoraFactors, loraFromFactors } from '../adapter.ts';
+import type { AdapterCircuit } from '../adapter.ts';
 import {
   type CircuitSource,
   type ColumnsPath,
@@ -34,6 +34,7 @@ import {
   type MethodDef,
   numField,
 } from '../registry.ts';
+import { OrthogonalFactorLayer } from './orthogonal-factors.ts';
 
 /** The circuits of P and Q: one for both, or one each. */
 export type CircuitPair<T> = T | { readonly p: T; readonly q: T };
@@ -107,10 +108,8 @@ function readQasmFiles(files: CircuitPair<string>): CircuitPair<string> {
 }
 
 /** The Quantum-PEFT layer: θ_P, θ_Q, λ (see the file comment). */
-export class QuantumPeftLayer extends AdapterLayer {
+export class QuantumPeftLayer extends OrthogonalFactorLayer {
   readonly method = 'quantum-peft';
-  readonly rank: number;
-  readonly alpha: number;
   readonly path: ColumnsPath;
   readonly planP: FactorPlan;
   readonly planQ: FactorPlan;
@@ -119,17 +118,8 @@ export class QuantumPeftLayer extends AdapterLayer {
   readonly lambda: tf.Variable;
 
   constructor(layer: Linear, config: Normalized, context: LayerContext) {
-    super(layer);
+    super(layer, 'quantum-peft', context.target, config.rank, config.alpha);
     const k = config.rank;
-    for (const [name, d] of [
-      ['d_in', layer.inFeatures],
-      ['d_out', layer.outFeatures],
-    ] as const) {
-      if (k > d)
-        throw new InputError(`quantum-peft on ${context.target}: rank K = ${k} exceeds ${name} = ${d}`);
-    }
-    this.rank = k;
-    this.alpha = config.alpha;
     this.path = config.path;
     const src = sources(config);
     const p = planFactor(layer.inFeatures, src.p, 'P');
@@ -155,45 +145,6 @@ export class QuantumPeftLayer extends AdapterLayer {
       factorColumns(this.planP, this.thetaP as tf.Tensor1D, this.rank, this.path),
       factorColumns(this.planQ, this.thetaQ as tf.Tensor1D, this.rank, this.path),
     ];
-  }
-
-  override apply(x: tf.Tensor2D, base: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const [p, q] = this.factors();
-      const h = tf.matMul(x, p).mul(this.lambda.mul(this.alpha));
-      // Qᵀ as a small explicit transpose: a plain [B, K]·[K, d_out] matMul is faster on wasm than transposeB
-      return base.add(tf.matMul(h, q.transpose())) as tf.Tensor2D;
-    });
-  }
-
-  override deltaWeight(): tf.Tensor2D {
-    return tf.tidy(() => {
-      const [p, q] = this.factors();
-      return tf.matMul(p.mul(this.lambda.mul(this.alpha)), q, false, true) as tf.Tensor2D;
-    });
-  }
-
-  override loraFactors(): LoraFactors {
-    // ΔW = α·(P)·(Q·diag λ)ᵀ: A = Pᵀ keeps orthonormal rows, B = Q·diag(λ), lora_alpha = α·K.
-    const [p, qd] = tf.tidy(() => {
-      const [p, q] = this.factors();
-      return [p, q.mul(this.lambda)];
-    });
-    const out = loraFromFactors(
-      p.dataSync() as Float32Array,
-      qd.dataSync() as Float32Array,
-      this.inFeatures,
-      this.outFeatures,
-      this.rank,
-      this.alpha,
-    );
-    p.dispose();
-    qd.dispose();
-    return out;
-  }
-
-  override orthogonalFactors(): tf.Tensor2D[] {
-    return this.factors();
   }
 
   override circuits(): AdapterCircuit[] {
