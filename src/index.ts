@@ -2,13 +2,16 @@
 export * from './circuit/index.ts';
 export * from './data/index.ts';
 export * from './errors.ts';
+export * from './experiments/index.ts';
 export * from './expressivity/index.ts';
 export * from './models/index.ts';
 export * from './nn/index.ts';
 export * from './peft/index.ts';
 export * from './qasm/index.ts';
+export * from './quant/index.ts';
 export * from './sim/index.ts';
 export * from './sim/tf/index.ts';
 export { BACKENDS, type BackendName, initBackend } from './tf/backend.ts';
+export { installFastMatMulGradient } from './tf/fast-matmul.ts';
 export { gram, type Matrix, orthogonalityError, toRows, transposeData } from './util/matrix.ts';
 export { createRng, type Rng, uniformAngles } from './util/random.ts';

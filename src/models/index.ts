@@ -10,7 +10,6 @@ export {
   readModelConfig,
   saveModel,
 } from './checkpoint.ts';
-export { installFastMatMulGradient } from './fast-matmul.ts';
 export {
   causalMask,
   Embedding,

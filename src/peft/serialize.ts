@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { encodeSafetensors, loadSafetensors, SafetensorsError, type StTensor } from '../io/safetensors.ts';
 import type { Linear } from '../nn/linear.ts';
 import type { Module } from '../nn/module.ts';
+import { dequantizeWeights } from '../quant/format.ts';
 import { tf } from '../tf/backend.ts';
 import { matchTargets, PeftModel } from './model.ts';
 import { exportAdapterQasm } from './qasm-link.ts';
@@ -136,7 +137,7 @@ export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default
   checkTargets(peft.model, config, saved, dir);
   let weights: Record<string, StTensor>;
   try {
-    weights = loadSafetensors(path.join(dir, WEIGHTS_FILE)).tensors;
+    weights = dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE)));
   } catch (e) {
     if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
     throw e;
@@ -163,7 +164,7 @@ export function loadPeftModel<M extends Module>(
   const peft = new PeftModel(model, config, adapterName);
   let weights: Record<string, StTensor>;
   try {
-    weights = loadSafetensors(path.join(dir, WEIGHTS_FILE)).tensors;
+    weights = dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE)));
     assignWeights(peft, adapterName, weights, dir);
   } catch (e) {
     peft.unload();

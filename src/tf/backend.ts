@@ -2,11 +2,13 @@
  * TensorFlow.js backend selection: `tensorflow` (@tensorflow/tfjs-node, native, when it is installed;
  * it cannot install on machines without access to its binary download), else `wasm` (SIMD, single
  * thread: the threaded build fails under Node), else `cpu`. `QPEFT_BACKEND` or an explicit name chooses.
+ * Starting a backend also installs the rank-2 `matMul` gradient that keeps wasm on XNNPACK (fast-matmul.ts).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.ts';
+import { installFastMatMulGradient } from './fast-matmul.ts';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -63,6 +65,7 @@ export async function initBackend(
       );
     }
     await tf.ready();
+    installFastMatMulGradient();
     return choice as BackendName;
   }
   for (const name of BACKENDS) {
@@ -74,6 +77,7 @@ export async function initBackend(
           : await tf.setBackend('cpu');
     if (ok) {
       await tf.ready();
+      installFastMatMulGradient();
       return name;
     }
   }

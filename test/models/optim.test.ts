@@ -1,8 +1,8 @@
 /** AdamW against its update formula written out by hand; state round trip; the fast matMul gradient. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installFastMatMulGradient } from '../../src/models/fast-matmul.ts';
 import { AdamW, warmupCosine } from '../../src/models/optim.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
+import { installFastMatMulGradient } from '../../src/tf/fast-matmul.ts';
 
 beforeAll(async () => {
   await initBackend('wasm');

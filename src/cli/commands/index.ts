@@ -1,9 +1,12 @@
 import type { Command } from '../command.ts';
 import { circuitCommand } from './circuit.ts';
 import { demoCommand } from './demo.ts';
+import { experimentCommand, quickstartCommand } from './experiment.ts';
 import { expressivityCommand } from './expressivity.ts';
+import { finetuneCommand } from './finetune.ts';
 import { pretrainCommand } from './pretrain.ts';
 import { qasmCommand } from './qasm.ts';
+import { quantizeCommand } from './quantize.ts';
 import { unitaryCommand } from './unitary.ts';
 
 /** Every CLI command, in the order `qpeft --help` lists them. Add new commands here. */
@@ -14,4 +17,8 @@ export const COMMANDS: readonly Command[] = [
   qasmCommand,
   expressivityCommand,
   pretrainCommand,
+  finetuneCommand,
+  experimentCommand,
+  quickstartCommand,
+  quantizeCommand,
 ];

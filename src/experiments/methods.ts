@@ -1,0 +1,274 @@
+/**
+ * What trains in a fine-tuning run. A `MethodSpec` names one of
+ *
+ * - `linear-probe`: only the task head (the base is frozen, no adapter);
+ * - `full`: every parameter of the model (true full fine-tuning, not an adapter);
+ * - an adapter method of the registry (`quantum-peft`, `quantum-peft-lie`, `lora`, `adalora`, `bitfit`,
+ *   `houlsby`, `pfeiffer`, `dora`, `vera`, or the registry's `full`), injected into `targets` through
+ *   `getPeftModel`, plus the task head (as Hugging Face PEFT's `modules_to_save` does for classifiers).
+ *
+ * `rank` is the method's rank (LoRA `r`, Quantum-PEFT `K`, AdaLoRA `initR`), `layers` the circuit depth L.
+ */
+import { describe, InputError } from '../errors.ts';
+import type { BaseModel } from '../models/checkpoint.ts';
+import { TextTransformer } from '../models/text.ts';
+import type { Linear } from '../nn/linear.ts';
+import type { AdaLoraLayer } from '../peft/methods/adalora.ts';
+import { AdaLoraAllocator } from '../peft/methods/adalora.ts';
+import { getPeftModel, matchTargets, type PeftModel } from '../peft/model.ts';
+import { type BaseAdapterConfig, getMethod, listMethods } from '../peft/registry.ts';
+import type { tf } from '../tf/backend.ts';
+import type { TaskSpec } from './tasks.ts';
+
+/** The projections of every transformer block. */
+export const ALL_BLOCK_LINEARS = ['query', 'key', 'value', 'output', 'fc1', 'fc2'] as const;
+
+export interface MethodSpec {
+  /** `linear-probe`, `full`, or a registered adapter method. */
+  readonly method: string;
+  /** Rank (LoRA r, Quantum-PEFT K, AdaLoRA initR). */
+  readonly rank?: number;
+  /** Circuit layers L (quantum methods). */
+  readonly layers?: number;
+  /** Target module names (suffixes of dotted names) or one regular expression. */
+  readonly targets?: readonly string[] | string;
+  /** The method's scale (LoRA `loraAlpha`, Quantum-PEFT `alpha`). */
+  readonly alpha?: number;
+  /** Further fields of the adapter config, passed through (validated by the method). */
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** A short name for tables (default derived from the method and rank). */
+  readonly label?: string;
+}
+
+/** Methods `finetune` accepts besides the registry's. */
+export const EXTRA_METHODS = ['linear-probe', 'full'] as const;
+
+/** Every method name `finetune` accepts. */
+export function finetuneMethods(): string[] {
+  return [...EXTRA_METHODS, ...listMethods().filter((m) => m !== 'full')];
+}
+
+/** Default targets per method: bottleneck adapters after the attention output / FFN, others on q and v. */
+export function defaultTargets(method: string): readonly string[] {
+  if (method === 'houlsby') return ['output', 'fc2'];
+  if (method === 'pfeiffer') return ['fc2'];
+  if (method === 'bitfit') return ALL_BLOCK_LINEARS;
+  return ['query', 'value'];
+}
+
+/** The table label of a spec: `LoRA K=2`, `Quantum-PEFT K=4 L=2`, `BitFit`, … */
+export function methodLabel(spec: MethodSpec): string {
+  if (spec.label) return spec.label;
+  const names: Record<string, string> = {
+    'linear-probe': 'linear probe',
+    full: 'full fine-tuning',
+    'quantum-peft': 'Quantum-PEFT',
+    'quantum-peft-lie': 'Quantum-PEFT (Lie)',
+    lora: 'LoRA',
+    adalora: 'AdaLoRA',
+    bitfit: 'BitFit',
+    houlsby: 'Houlsby',
+    pfeiffer: 'Pfeiffer',
+    dora: 'DoRA',
+    vera: 'VeRA',
+  };
+  let s = names[spec.method] ?? spec.method;
+  const rank = spec.rank ?? (spec.method.startsWith('quantum-peft') ? QUANTUM_DEFAULTS.rank : undefined);
+  if (rank !== undefined && !['linear-probe', 'full', 'bitfit', 'houlsby', 'pfeiffer'].includes(spec.method))
+    s += ` K=${rank}`;
+  if (spec.method === 'quantum-peft') s += ` L=${spec.layers ?? QUANTUM_DEFAULTS.layers}`;
+  return s;
+}
+
+/** Check a spec's fields (typed errors naming the field, what was expected and what was given). */
+export function checkMethodSpec(spec: MethodSpec): void {
+  if (typeof spec !== 'object' || spec === null)
+    throw new InputError(`expected a method spec object, got ${describe(spec)}`);
+  const known = finetuneMethods();
+  if (typeof spec.method !== 'string' || !known.includes(spec.method)) {
+    throw new InputError(`unknown method ${describe(spec.method)}; expected one of ${known.join(', ')}`);
+  }
+  for (const k of ['rank', 'layers'] as const) {
+    const v = spec[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < (k === 'layers' ? 0 : 1))) {
+      throw new InputError(`${k} must be an integer ≥ ${k === 'layers' ? 0 : 1}, got ${describe(v)}`);
+    }
+  }
+  if (spec.alpha !== undefined && !(Number.isFinite(spec.alpha) && spec.alpha > 0)) {
+    throw new InputError(`alpha must be a positive number, got ${describe(spec.alpha)}`);
+  }
+  const t = spec.targets;
+  if (
+    t !== undefined &&
+    !(typeof t === 'string' && t.length > 0) &&
+    !(Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string' && x.length > 0))
+  ) {
+    throw new InputError(
+      `targets must be a non-empty list of module names or a regular expression, got ${describe(t)}`,
+    );
+  }
+}
+
+/**
+ * Fine-tuning defaults of the quantum methods (the registry's own defaults are α = 1, L = 2, small angles):
+ * random frames (`uniform` angles) so that P and Q mix every feature from the start, as LoRA's random A does,
+ * and α = 32 so that λ, trained at the same learning rate as LoRA's B, moves ΔW at a comparable speed
+ * (P and Q have unit columns, while LoRA's scale is loraAlpha / r = 8 / r with entries of A near 1/√d).
+ * Chosen on MNIST from the Fashion-MNIST ViT (results/README.md); override per run.
+ */
+export const QUANTUM_DEFAULTS = { rank: 16, layers: 4, alpha: 32, angleInit: 'uniform' } as const;
+
+/** The registry config of an adapter spec (`totalSteps` feeds AdaLoRA's budget schedule). */
+export function adapterConfig(spec: MethodSpec, seed: number, totalSteps: number): BaseAdapterConfig {
+  const targetModules = spec.targets ?? defaultTargets(spec.method);
+  const c: Record<string, unknown> = { method: spec.method, targetModules, seed, ...(spec.options ?? {}) };
+  const rank = spec.rank;
+  switch (spec.method) {
+    case 'lora':
+    case 'dora':
+    case 'vera':
+      c.r = rank ?? 4;
+      if (spec.alpha !== undefined) c.loraAlpha = spec.alpha;
+      break;
+    case 'quantum-peft':
+    case 'quantum-peft-lie':
+      c.rank = rank ?? QUANTUM_DEFAULTS.rank;
+      c.alpha = spec.alpha ?? QUANTUM_DEFAULTS.alpha;
+      if (spec.method === 'quantum-peft') {
+        c.layers = spec.layers ?? QUANTUM_DEFAULTS.layers;
+        c.angleInit ??= QUANTUM_DEFAULTS.angleInit;
+      } else if (spec.layers !== undefined) {
+        throw new InputError(
+          'quantum-peft-lie has no circuit layers (it parametrises the Lie algebra directly); drop --layers',
+        );
+      }
+      break;
+    case 'adalora': {
+      const r = rank ?? 6;
+      c.initR = r;
+      c.targetR ??= Math.max(1, Math.round((2 * r) / 3));
+      c.totalStep ??= Math.max(2, totalSteps);
+      c.tinit ??= Math.floor(totalSteps / 10);
+      c.tfinal ??= Math.floor(totalSteps / 5);
+      if ((c.tinit as number) + (c.tfinal as number) >= (c.totalStep as number)) {
+        c.tinit = 0;
+        c.tfinal = 0;
+      }
+      if (spec.alpha !== undefined) c.loraAlpha = spec.alpha;
+      break;
+    }
+    default:
+      if (rank !== undefined && !['full', 'bitfit', 'houlsby', 'pfeiffer'].includes(spec.method))
+        c.rank = rank;
+  }
+  return getMethod(spec.method).normalize(c);
+}
+
+/** A model set up for training under a spec. */
+export interface TrainingSetup {
+  /** The adapter wrapper (null for `linear-probe` and `full`). */
+  readonly peft: PeftModel<BaseModel> | null;
+  /** Trainable parameters by dotted name (what the optimiser gets). */
+  readonly trainable: [string, tf.Variable][];
+  /** Scalars in trainable variables, in the adapters alone, and in the task head. */
+  readonly counts: { trainable: number; adapter: number; head: number; total: number };
+  /** The closed-form count (registry formula per target + head), to check `counts.trainable` against. */
+  readonly closedForm: number;
+  /** Dotted names of the adapted layers. */
+  readonly targets: string[];
+  /** AdaLoRA's rank allocator, called after each step (null for other methods). */
+  readonly allocator: AdaLoraAllocator | null;
+  /** The adapter config as the registry normalised it (null without an adapter). */
+  readonly config: BaseAdapterConfig | null;
+}
+
+/** The task head that trains with every method (the ViT `head`, the text classifier `head`, none for LM). */
+export function taskHead(model: BaseModel, spec: TaskSpec): Linear | null {
+  if (spec.kind === 'lm') return null;
+  if (model instanceof TextTransformer) {
+    if (!model.head) throw new InputError('the text model has no classifier head; create the task first');
+    return model.head;
+  }
+  return model.head;
+}
+
+function size(vs: readonly [string, tf.Variable][]): number {
+  return vs.reduce((a, [, v]) => a + v.size, 0);
+}
+
+/**
+ * Make `model` train as `spec` says: freeze it, inject the adapter, unfreeze the task head (or, for `full`,
+ * everything). Call after `createTask` (which creates the head).
+ */
+export function setupMethod(
+  model: BaseModel,
+  task: TaskSpec,
+  spec: MethodSpec,
+  seed: number,
+  totalSteps: number,
+): TrainingSetup {
+  checkMethodSpec(spec);
+  if (spec.method === 'linear-probe' && task.kind === 'lm') {
+    throw new InputError(
+      'linear-probe needs a task with a head to train (image or classify), got a language-model task',
+    );
+  }
+  const head = taskHead(model, task);
+  const headParams = head ? size(head.namedParameters()) : 0;
+  let peft: PeftModel<BaseModel> | null = null;
+  let config: BaseAdapterConfig | null = null;
+  let targets: string[] = [];
+  let closedForm: number;
+  if (spec.method === 'full') {
+    model.setTrainable(true);
+    closedForm = model.countParameters().total;
+  } else if (spec.method === 'linear-probe') {
+    model.setTrainable(false);
+    head!.setTrainable(true);
+    closedForm = headParams;
+  } else {
+    config = adapterConfig(spec, seed, totalSteps);
+    targets = matchTargets(model, config.targetModules);
+    if (head) {
+      const headName = model.namedModules().find(([, m]) => m === head)![0];
+      if (targets.includes(headName)) {
+        throw new InputError(
+          `targets ${describe(String(config.targetModules))} include the task head ${headName}, which trains in full anyway; target the blocks' layers`,
+        );
+      }
+    }
+    peft = getPeftModel(model, config);
+    head?.setTrainable(true);
+    const def = getMethod(spec.method);
+    closedForm = headParams;
+    for (const t of targets) {
+      const l = model.getModule(t) as Linear;
+      closedForm += def.paramCount(l.inFeatures, l.outFeatures, config);
+    }
+  }
+  const trainable = model.namedParameters().filter(([, v]) => v.trainable);
+  const adapter = peft
+    ? size(peft.adapterLayers().flatMap(([, l]) => l.namedParameters().filter(([, v]) => v.trainable)))
+    : 0;
+  const allocator =
+    peft && spec.method === 'adalora'
+      ? new AdaLoraAllocator(
+          peft.adapterLayers().map(([, l]) => l as AdaLoraLayer),
+          config as ConstructorParameters<typeof AdaLoraAllocator>[1],
+        )
+      : null;
+  return {
+    peft,
+    trainable,
+    counts: {
+      trainable: size(trainable),
+      adapter,
+      head: spec.method === 'full' ? 0 : headParams,
+      total: model.countParameters().total,
+    },
+    closedForm,
+    targets,
+    allocator,
+    config,
+  };
+}
