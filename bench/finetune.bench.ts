@@ -14,9 +14,9 @@ import { getExperiment, PACKAGE_ROOT } from '../src/experiments/experiment.ts';
 import { methodLabel, setupMethod } from '../src/experiments/methods.ts';
 import { createTask, parseTaskSpec } from '../src/experiments/tasks.ts';
 import { createModel, loadModel } from '../src/models/checkpoint.ts';
-import { installFastMatMulGradient } from '../src/tf/fast-matmul.ts';
 import { AdamW } from '../src/models/optim.ts';
 import { initBackend, tf } from '../src/tf/backend.ts';
+import { installFastMatMulGradient } from '../src/tf/fast-matmul.ts';
 
 const BATCH = 32;
 const STEPS = 12;
