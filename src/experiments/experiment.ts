@@ -140,7 +140,7 @@ export const EXPERIMENTS: readonly ExperimentDef[] = [
     title: 'Experiment 2: byte-level text model → held-out fortune categories (validation bits per byte)',
     bases: ['checkpoints/text-fortunes', 'checkpoints/text'],
     pretrainCommand:
-      'npx qpeft pretrain --model text --data fortunes:<categories> --epochs 4 --seed 0 --out checkpoints/text-fortunes',
+      'npx qpeft pretrain --model text --data fortunes:people,politics,work,men-women,wisdom,literature --epochs 3 --seed 0 --out checkpoints/text-fortunes',
     data: `fortunes:${TEXT_GEN_CATEGORIES.join(',')}`,
     methods: [
       { method: 'full' },
@@ -169,7 +169,7 @@ export const EXPERIMENTS: readonly ExperimentDef[] = [
     title: 'Experiment 3: text model classifying held-out fortune categories (validation accuracy)',
     bases: ['checkpoints/text-fortunes', 'checkpoints/text'],
     pretrainCommand:
-      'npx qpeft pretrain --model text --data fortunes:<categories> --epochs 4 --seed 0 --out checkpoints/text-fortunes',
+      'npx qpeft pretrain --model text --data fortunes:people,politics,work,men-women,wisdom,literature --epochs 3 --seed 0 --out checkpoints/text-fortunes',
     data: `fortunes-classify:${CLASSIFY_CATEGORIES.join(',')}`,
     methods: [
       { method: 'full' },
