@@ -7,7 +7,8 @@
  *    model to held-out categories (GPT-2 → E2E): full fine-tuning, LoRA, Quantum-PEFT; bits per byte.
  * 3. `classify`: the same text model classifying which held-out category a quotation comes from (GLUE):
  *    full, linear probe, BitFit, Houlsby, Pfeiffer, LoRA, AdaLoRA, Quantum-PEFT.
- * 4. `mobilenet`: MobileNetV2 from the `nsfwjs` package: needs that package (see `mobilenetAvailable`).
+ * 4. `mobilenet`: MobileNetV2 from the `nsfwjs` package (see mobilenet.ts) → Fashion-MNIST: linear probe,
+ *    LoRA K = 1, 4, Quantum-PEFT on its pretrained dense layers.
  *
  * Every experiment runs each method over ≥ 3 seeds (at `small` and `full` size) and writes results JSON, a
  * markdown table and a plot (`report.ts`). Each run keeps its own directory (`runs/<method>-seed<k>/`) with
@@ -15,7 +16,6 @@
  * ones, so an interrupted experiment continues where it stopped.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, InputError, QpeftError } from '../errors.ts';
@@ -29,6 +29,7 @@ import {
   finetune,
 } from './finetune.ts';
 import { ALL_BLOCK_LINEARS, type MethodSpec, methodLabel } from './methods.ts';
+import { MOBILENET_BASE, nsfwjsRoot, runMobilenetMethods } from './mobilenet.ts';
 import { aggregate, type ExperimentReport, writeReport } from './report.ts';
 import { parseTaskSpec } from './tasks.ts';
 
@@ -93,6 +94,8 @@ const QPEFT_ALL: MethodSpec = {
   targets: ALL_BLOCK_LINEARS,
   label: 'Quantum-PEFT K=16 L=4, all projections',
 };
+/** The pretrained dense layers of MobileNetV2 (experiment 4). */
+const MOBILENET_TARGETS = ['dense1', 'dense2'];
 const LORA_ALL: MethodSpec = {
   method: 'lora',
   rank: 1,
@@ -194,26 +197,41 @@ export const EXPERIMENTS: readonly ExperimentDef[] = [
   },
   {
     name: 'mobilenet',
-    title: 'Experiment 4: MobileNetV2 (nsfwjs, ImageNet-pretrained) → Fashion-MNIST',
+    title:
+      'Experiment 4: MobileNetV2 (nsfwjs, ImageNet-pretrained) → Fashion-MNIST, adapters on its dense layers (test accuracy)',
     bases: [],
     pretrainCommand: '',
     data: 'fashion-mnist',
-    methods: [],
-    sizes: { smoke: SMOKE, small: SMOKE, full: SMOKE },
+    methods: [
+      { method: 'full', label: 'dense layers in full' },
+      { method: 'linear-probe' },
+      {
+        method: 'linear-probe',
+        options: { input: 'backbone' },
+        label: 'linear probe on the 1,280 backbone features',
+      },
+      { method: 'lora', rank: 1, targets: MOBILENET_TARGETS },
+      { method: 'lora', rank: 4, targets: MOBILENET_TARGETS },
+      { ...QPEFT_SMALL, targets: MOBILENET_TARGETS },
+      { ...QPEFT_MAIN, targets: MOBILENET_TARGETS },
+    ],
+    sizes: {
+      smoke: { trainLimit: 24, evalLimit: 8, epochs: 1, seeds: [0], batchSize: 8, maxSteps: 2 },
+      small: { trainLimit: 1000, evalLimit: 500, epochs: 10, seeds: [0, 1, 2] },
+      full: { trainLimit: 5000, evalLimit: 2000, epochs: 10, seeds: [0, 1, 2] },
+    },
     lr: 5e-3,
-    fullLr: 5e-4,
-    notes: [],
+    fullLr: 1e-3,
+    notes: [
+      'Base: MobileNetV2 as shipped in the npm package nsfwjs@4.4.0 (ImageNet-pretrained backbone, dense head trained by its authors for 5-way image moderation), loaded offline from the tarball. Fashion-MNIST images (28×28 grey, [0, 1]) → RGB, bilinear resize to 224×224, through the frozen convolutional backbone once (1,280 pooled features, cached).',
+      "The model's pretrained dense layers dense_1 (1280→256, ReLU) and dense_2 (256→128, ReLU) become `dense1` and `dense2` (frozen); a new 10-class head replaces its 5-class dense_3 and trains with every method. Adapters on dense1 and dense2; 'dense layers in full' trains dense1, dense2 and the head; 'linear probe' trains the head alone on the frozen 128-dimensional features of dense2, 'linear probe on the 1,280 backbone features' a 1280→10 head on the pooled backbone features instead (the dense layers unused). No dropout, no data augmentation; the training and test images are the first N of each Fashion-MNIST split.",
+    ],
   },
 ];
 
 /** Whether the `nsfwjs` package (MobileNetV2 weights) can be resolved from this package. */
 export function mobilenetAvailable(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('nsfwjs/package.json');
-    return true;
-  } catch {
-    return false;
-  }
+  return nsfwjsRoot() !== null;
 }
 
 /** The experiment called `name` (the error lists them). */
@@ -282,16 +300,10 @@ function slug(s: string): string {
 export async function runExperiment(opts: RunExperimentOptions): Promise<ExperimentReport> {
   const def = getExperiment(opts.name);
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  if (def.name === 'mobilenet') {
-    if (!mobilenetAvailable()) {
-      throw new MissingDependencyError(
-        'nsfwjs',
-        'experiment mobilenet needs the npm package nsfwjs (MobileNetV2 weights), which is not installed; adding it is a dependency decision for the project (npm i -E nsfwjs@4.4.0), then this experiment can be implemented',
-      );
-    }
+  if (def.name === 'mobilenet' && !mobilenetAvailable()) {
     throw new MissingDependencyError(
       'nsfwjs',
-      'nsfwjs is installed, but the MobileNetV2 experiment is not implemented yet',
+      'experiment mobilenet needs the npm package nsfwjs (MobileNetV2 weights), which is not installed; install it with: npm i -E nsfwjs@4.4.0',
     );
   }
   if (!(SIZE_NAMES as readonly string[]).includes(opts.size)) {
@@ -302,8 +314,14 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
     throw new InputError(`seeds must be non-negative integers, got ${describe(seeds.join(','))}`);
   }
-  const base = resolveBase(def, opts.base);
   const spec = parseTaskSpec(def.data);
+  const mobilenet = def.name === 'mobilenet';
+  if (mobilenet && opts.base !== undefined) {
+    throw new InputError(
+      `experiment mobilenet uses the MobileNetV2 shipped in nsfwjs and takes no --base, got ${describe(opts.base)}`,
+    );
+  }
+  const base = mobilenet ? MOBILENET_BASE : resolveBase(def, opts.base);
   if (spec.kind !== 'image') {
     const seen = basePretrainCategories(base);
     const overlap = spec.categories.filter((c) => seen.includes(c));
@@ -322,10 +340,12 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
       `--only ${describe(opts.only?.join(','))} matches no method of ${def.name}; methods: ${def.methods.map(methodLabel).join(', ')}`,
     );
   const runsDir = opts.runsDir ?? path.join(opts.out, 'runs');
-  const results: FinetuneResult[] = [];
+  const results: FinetuneResult[] = mobilenet
+    ? await runMobilenetMethods({ methods, size, seeds, lr: def.lr, fullLr: def.fullLr, runsDir, log })
+    : [];
   const total = methods.length * seeds.length;
   let k = 0;
-  for (const method of methods) {
+  for (const method of mobilenet ? [] : methods) {
     for (const seed of seeds) {
       k++;
       const label = methodLabel(method);
@@ -397,7 +417,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
     title: def.title,
     command: opts.command ?? `npx qpeft experiment ${def.name} --size ${opts.size} --out ${opts.out}`,
     size: opts.size,
-    base: path.relative(PACKAGE_ROOT, base) || base,
+    base: mobilenet ? base : path.relative(PACKAGE_ROOT, base) || base,
     data: def.data,
     metric: results[0]!.metric,
     settings: { ...size, seeds, lr: def.lr, fullLr: def.fullLr },

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasFashionMnist } from '../../src/data/fashion-mnist.ts';
 import {
   EXPERIMENTS,
   getExperiment,
@@ -25,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 /** Run an experiment at smoke size on a tiny base and check what it wrote. */
-async function smoke(name: string, base: string) {
+async function smoke(name: string, base?: string) {
   const out = path.join(tmp.dir, name);
   const before = tf.memory().numTensors;
   const report = await runExperiment({ name, size: 'smoke', out, base, ...QUIET });
@@ -115,6 +116,35 @@ describe('experiments at smoke size', () => {
     expect(err.message).toMatch(/nsfwjs.*not installed/);
   });
 
+  it.skipIf(!mobilenetAvailable() || !hasFashionMnist())(
+    '4 mobilenet: nsfwjs MobileNetV2 → Fashion-MNIST, linear probe, LoRA and Quantum-PEFT on its dense layers',
+    async () => {
+      const { report } = await smoke('mobilenet');
+      expect(report.base).toBe('nsfwjs@4.4.0 MobileNetV2');
+      expect(report.rows.map((r) => r.method)).toEqual([
+        'full',
+        'linear-probe',
+        'linear-probe',
+        'lora',
+        'lora',
+        'quantum-peft',
+        'quantum-peft',
+      ]);
+      // new head 128 → 10; LoRA on dense1 (1280×256) and dense2 (256×128): K × (1280 + 256 + 256 + 128)
+      const [full, probe, backboneProbe, lora1, lora4, ...quantum] = report.rows;
+      expect(full!.trainableParams).toBe(1280 * 256 + 256 + 256 * 128 + 128 + 1290);
+      expect(probe!.trainableParams).toBe(1290);
+      expect(backboneProbe!.trainableParams).toBe(12_810);
+      expect(lora1!.adapterParams).toBe(1920);
+      expect(lora4!.adapterParams).toBe(4 * 1920);
+      for (const r of quantum) expect(r.adapterParams).toBeLessThan(1920);
+      await expect(
+        runExperiment({ name: 'mobilenet', size: 'smoke', out: tmp.dir, base: vit, ...QUIET }),
+      ).rejects.toThrow(/takes no --base/);
+    },
+    30_000,
+  );
+
   it('rejects unknown experiments, sizes and held-out categories seen in pretraining', async () => {
     await expect(runExperiment({ name: 'cifar', size: 'smoke', out: tmp.dir, ...QUIET })).rejects.toThrow(
       /unknown experiment "cifar"; expected one of vision/,
@@ -124,7 +154,7 @@ describe('experiments at smoke size', () => {
     ).rejects.toThrow(/--size must be one of smoke, small, full/);
     expect(EXPERIMENTS.map((e) => e.name)).toEqual(['vision', 'text-gen', 'classify', 'mobilenet']);
     // the tables report mean ± std: at least three seeds at every size but smoke
-    for (const e of EXPERIMENTS.filter((x) => x.name !== 'mobilenet')) {
+    for (const e of EXPERIMENTS) {
       for (const size of ['small', 'full'] as const)
         expect(e.sizes[size].seeds.length, `${e.name} ${size}`).toBeGreaterThanOrEqual(3);
     }
