@@ -121,6 +121,23 @@ export abstract class AdapterLayer extends Module {
   }
 }
 
+/**
+ * LoRA export from tensors already in Hugging Face's layout: `a` (r×d_in) and `b` (d_out×r). Reads them and
+ * disposes both, so callers can build them in a `tf.tidy` and hand them over.
+ */
+export function loraFactorsFromTensors(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  r: number,
+  loraAlpha: number,
+): LoraFactors {
+  try {
+    return { a: Float32Array.from(a.dataSync()), b: Float32Array.from(b.dataSync()), r, loraAlpha };
+  } finally {
+    tf.dispose([a, b]);
+  }
+}
+
 /** Factor a d_in×d_out ΔW given as (left d_in×r, right d_out×r) with ΔW = s·left·rightᵀ into LoRA layout. */
 export function loraFromFactors(
   left: Float32Array,

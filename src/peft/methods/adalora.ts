@@ -9,7 +9,7 @@ import { InputError } from '../../errors.ts';
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
-import { AdapterLayer, type LoraFactors } from '../adapter.ts';
+import { AdapterLayer, type LoraFactors, loraFactorsFromTensors } from '../adapter.ts';
 import type { PeftModel } from '../model.ts';
 import { adaloraParamCount } from '../param-counts.ts';
 import {
@@ -96,15 +96,8 @@ export class AdaLoraLayer extends AdapterLayer {
 
   override loraFactors(): LoraFactors {
     // fold E into A so that the export is a plain rank-r LoRA
-    const a = tf.tidy(() => this.loraA.mul(this.loraE.reshape([-1, 1])));
-    const out = {
-      a: a.dataSync() as Float32Array,
-      b: Float32Array.from(this.loraB.dataSync()),
-      r: this.r,
-      loraAlpha: this.scaling * this.r,
-    };
-    a.dispose();
-    return out;
+    const [a, b] = tf.tidy(() => [this.loraA.mul(this.loraE.reshape([-1, 1])), this.loraB.clone()]);
+    return loraFactorsFromTensors(a!, b!, this.r, this.scaling * this.r);
   }
 
   override regularizer(): tf.Scalar {

@@ -11,7 +11,7 @@
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
-import { AdapterLayer, type LoraFactors } from '../adapter.ts';
+import { AdapterLayer, type LoraFactors, loraFactorsFromTensors } from '../adapter.ts';
 import { loraParamCount } from '../param-counts.ts';
 import {
   type BaseAdapterConfig,
@@ -74,14 +74,7 @@ export class LoraLayer extends AdapterLayer {
 
   override loraFactors(): LoraFactors {
     const [a, b] = tf.tidy(() => [this.loraDown.transpose(), this.loraUp.transpose()]);
-    const out = {
-      a: a!.dataSync() as Float32Array,
-      b: b!.dataSync() as Float32Array,
-      r: this.r,
-      loraAlpha: this.scaling * this.r,
-    };
-    tf.dispose([a!, b!]);
-    return out;
+    return loraFactorsFromTensors(a!, b!, this.r, this.scaling * this.r);
   }
 }
 

@@ -11,7 +11,7 @@
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
-import { AdapterLayer, type LoraFactors } from '../adapter.ts';
+import { AdapterLayer, type LoraFactors, loraFactorsFromTensors } from '../adapter.ts';
 import {
   type BaseAdapterConfig,
   commonFields,
@@ -94,14 +94,7 @@ export class VeraLayer extends AdapterLayer {
       this.veraA.mul(this.lambdaD.reshape([-1, 1])),
       this.veraB.mul(this.lambdaB.reshape([-1, 1])),
     ]);
-    const out = {
-      a: a!.dataSync() as Float32Array,
-      b: b!.dataSync() as Float32Array,
-      r: this.r,
-      loraAlpha: this.r,
-    };
-    tf.dispose([a!, b!]);
-    return out;
+    return loraFactorsFromTensors(a!, b!, this.r, this.r);
   }
 }
 
