@@ -34,9 +34,29 @@ async function tryWasm(): Promise<boolean> {
       wasm.setWasmPaths(`${dist}${path.sep}`);
       wasmRegistered = true;
     }
-    return await tf.setBackend('wasm');
+    return await dropProcessHandlers(() => tf.setBackend('wasm'));
   } catch {
     return false;
+  }
+}
+
+/**
+ * Run `start` and remove the `uncaughtException`/`unhandledRejection` listeners it added. The wasm
+ * backend's emscripten glue installs listeners that re-throw every error from inside the handler, so Node
+ * prints the handler's line (tens of kB of minified source) before the real error; without them an error
+ * thrown after `initBackend()` reaches the user as Node reports any other.
+ */
+async function dropProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
+  try {
+    return await start();
+  } finally {
+    for (const e of events) {
+      for (const l of process.listeners(e)) {
+        if (!before.get(e)?.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+      }
+    }
   }
 }
 
