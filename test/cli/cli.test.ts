@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { simplifiedTwoDesign } from '../../src/circuit/templates/index.ts';
 import { main } from '../../src/cli/main.ts';
+import { InputError } from '../../src/errors.ts';
 import { maxDiff, referenceMatrix } from '../helpers/reference.ts';
 
 /** Run the CLI in-process and capture its output. */
@@ -178,5 +179,32 @@ describe('qpeft demo', () => {
     expect(j.orthogonalityError.float64).toBeLessThanOrEqual(1e-12);
     expect(j.orthogonalityError.float32).toBeLessThanOrEqual(1e-5);
     expect((await run('demo', '--dim', '768')).err).toMatch(/--dim must be a power of two/);
+  });
+});
+
+describe('qpeft failures', () => {
+  const failing = (error: unknown) => [
+    { name: 'boom', summary: 'fails', help: 'usage: qpeft boom', run: () => Promise.reject(error) },
+  ];
+  async function runWith(error: unknown): Promise<{ code: number; err: string }> {
+    let err = '';
+    const code = await main(['boom'], { out: () => {}, err: (t) => void (err += `${t}\n`) }, failing(error));
+    return { code, err };
+  }
+  it('an untyped error is one line with its own message and exit code 1', async () => {
+    const r = await runWith(new TypeError('cannot read x\n    at somewhere (huge.js:1:99999)'));
+    expect(r.code).toBe(1);
+    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^qpeft boom: internal error: TypeError: cannot read x at somewhere/);
+  });
+  it('a thrown non-Error value is printed as text', async () => {
+    const r = await runWith('plain string');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('plain string');
+  });
+  it('bad input (a QpeftError) is one line and exit code 2', async () => {
+    const r = await runWith(new InputError('expected 3 qubits, got 2'));
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('qpeft boom: expected 3 qubits, got 2\n');
   });
 });
