@@ -188,7 +188,13 @@ describe('qpeft failures', () => {
   ];
   async function runWith(error: unknown): Promise<{ code: number; err: string }> {
     let err = '';
-    const code = await main(['boom'], { out: () => {}, err: (t) => void (err += `${t}\n`) }, failing(error));
+    const io = {
+      out: () => {},
+      err: (t: string) => {
+        err += `${t}\n`;
+      },
+    };
+    const code = await main(['boom'], io, failing(error));
     return { code, err };
   }
   it('an untyped error is one line with its own message and exit code 1', async () => {
