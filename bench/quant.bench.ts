@@ -3,14 +3,15 @@
  * (what the adapter loader does) N parameters, half angles and half reals, at 4 bits in groups of 128, for
  * N ∈ {10⁴, 10⁵, 10⁶}. Times are medians in ms from this one run; M values/s = N / time.
  */
-import { encodeSafetensors } from '../src/io/safetensors.ts';
+
 import {
   decodeQuantized,
   dequantizeWeights,
   encodeQuantized,
   QUANT_METADATA_KEY,
-} from '../src/quant/format.ts';
-import { type ParamTensor, quantizeParams } from '../src/quant/quantize.ts';
+} from '../src/io/quant/format.ts';
+import { type ParamTensor, quantizeParams } from '../src/io/quant/quantize.ts';
+import { encodeSafetensors } from '../src/io/safetensors.ts';
 import { createRng } from '../src/util/random.ts';
 import { timeMs } from './timing.ts';
 

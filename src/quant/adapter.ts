@@ -13,6 +13,14 @@ import path from 'node:path';
 import { isParamAngle, isRotation } from '../circuit/ir.ts';
 import { AdapterError, describe } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { dequantizeWeights, encodeQuantized, isQuantized } from '../io/quant/format.ts';
+import {
+  type BitAccount,
+  bitAccount,
+  type ParamTensor,
+  type QuantOptions,
+  quantizeParams,
+} from '../io/quant/quantize.ts';
 import { encodeSafetensors, loadSafetensors, type StTensor } from '../io/safetensors.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module } from '../nn/module.ts';
@@ -22,14 +30,6 @@ import { CONFIG_FILE, loadPeftModel, readAdapterConfig, WEIGHTS_FILE } from '../
 import { exportQasm } from '../qasm/index.ts';
 import { tf } from '../tf/backend.ts';
 import { pruneCircuit } from './circuits.ts';
-import { dequantizeWeights, encodeQuantized, isQuantized } from './format.ts';
-import {
-  type BitAccount,
-  bitAccount,
-  type ParamTensor,
-  type QuantOptions,
-  quantizeParams,
-} from './quantize.ts';
 
 const PREFIX = 'base_model.model.';
 

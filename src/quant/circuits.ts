@@ -4,8 +4,8 @@
  * so their gates leave the exported circuit. The result is an ordinary bound circuit for `exportQasm`.
  */
 import { bindParameters, type Circuit, isRotation, makeCircuit, paramVector } from '../circuit/ir.ts';
+import { ANGLE_PERIOD } from '../io/quant/quantize.ts';
 import { type ExportOptions, exportQasm } from '../qasm/index.ts';
-import { ANGLE_PERIOD } from './quantize.ts';
 
 /** Whether a rotation angle is exactly the identity (a multiple of 4π, 0 included). */
 export function isIdentityAngle(angle: number): boolean {

@@ -47,14 +47,15 @@ async function tryWasm(): Promise<boolean> {
  * thrown after `initBackend()` reaches the user as Node reports any other.
  */
 async function dropProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
-  const events = ['uncaughtException', 'unhandledRejection'] as const;
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
   try {
     return await start();
   } finally {
     for (const e of events) {
-      for (const l of process.listeners(e)) {
-        if (!before.get(e)?.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+      for (const l of emitter.listeners(e)) {
+        if (!before.get(e)?.has(l)) emitter.removeListener(e, l as (...args: unknown[]) => void);
       }
     }
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.ts';
-import { fp16Ulp } from '../../src/quant/fp16.ts';
+import { InputError } from '../../../src/errors.ts';
+import { fp16Ulp } from '../../../src/io/quant/fp16.ts';
 import {
   ANGLE_PERIOD,
   bitAccount,
@@ -9,8 +9,8 @@ import {
   type ParamTensor,
   quantizeParams,
   unwrapAngles,
-} from '../../src/quant/quantize.ts';
-import { createRng } from '../../src/util/random.ts';
+} from '../../../src/io/quant/quantize.ts';
+import { createRng } from '../../../src/util/random.ts';
 
 const T = 4 * Math.PI;
 /** Circular distance on the 4π circle. */

@@ -3,7 +3,7 @@
  * (bit i of the stream is bit i % 8 of byte ⌊i/8⌋). A 4-bit code therefore takes half a byte, a 3-bit code
  * straddles bytes; nothing is padded except the last byte of the stream.
  */
-import { DataError, describe, InputError } from '../errors.ts';
+import { DataError, describe, InputError } from '../../errors.ts';
 
 /** Appends codes of given widths to a growing byte buffer. */
 export class BitWriter {

@@ -36,7 +36,7 @@
  * Tensors are grouped into streams by kind, period and an optional label (the adapter integration labels by
  * parameter role, so λ, θ_P, Lie blocks … of all layers form separate streams and never share a group).
  */
-import { describe, InputError } from '../errors.ts';
+import { describe, InputError } from '../../errors.ts';
 import { fp16Ceil, fp16Floor } from './fp16.ts';
 
 /** `angle`: periodic (a circuit angle, period 4π by default); `real`: any real number (λ, Lie parameters). */

@@ -6,7 +6,7 @@
  * binary16: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. Normal values 2^(e−15)·(1 + f/1024),
  * subnormals 2^−14·f/1024 (quantum 2^−24), largest finite 65504.
  */
-import { describe, InputError } from '../errors.ts';
+import { describe, InputError } from '../../errors.ts';
 
 /** The largest finite binary16 value. */
 export const FP16_MAX = 65504;

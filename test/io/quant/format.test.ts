@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../../src/errors.ts';
-import { decodeSafetensors, encodeSafetensors, type StTensor } from '../../src/io/safetensors.ts';
+import { DataError } from '../../../src/errors.ts';
 import {
   CODES_TENSOR,
   decodeQuantized,
@@ -10,9 +9,15 @@ import {
   QUANT_METADATA_KEY,
   SIDE_TENSOR,
   WIDTHS_TENSOR,
-} from '../../src/quant/format.ts';
-import { bitAccount, dequantizeParams, type ParamTensor, quantizeParams } from '../../src/quant/quantize.ts';
-import { createRng } from '../../src/util/random.ts';
+} from '../../../src/io/quant/format.ts';
+import {
+  bitAccount,
+  dequantizeParams,
+  type ParamTensor,
+  quantizeParams,
+} from '../../../src/io/quant/quantize.ts';
+import { decodeSafetensors, encodeSafetensors, type StTensor } from '../../../src/io/safetensors.ts';
+import { createRng } from '../../../src/util/random.ts';
 
 function sample(n: number, seed: number): ParamTensor[] {
   const rng = createRng(seed);

@@ -13,8 +13,8 @@
  * `dequantizeWeights` turns such a file's tensors back into the float32 tensors the adapter loader expects;
  * every inconsistency (sizes, widths, non-finite side information, trailing bits) is a `DataError`.
  */
-import { DataError, describe } from '../errors.ts';
-import type { StTensor } from '../io/safetensors.ts';
+import { DataError, describe } from '../../errors.ts';
+import type { StTensor } from '../safetensors.ts';
 import { BitReader, BitWriter } from './bitpack.ts';
 import { fp16Bits, fp16Value } from './fp16.ts';
 import {

@@ -7,13 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, InputError } from '../errors.ts';
-import { formatMetric } from '../experiments/finetune.ts';
-import { taskHead } from '../experiments/methods.ts';
-import { createTask, type MetricInfo, parseTaskSpec } from '../experiments/tasks.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { loadModel } from '../models/checkpoint.ts';
 import { loadPeftModel } from '../peft/serialize.ts';
 import { tf } from '../tf/backend.ts';
+import { formatMetric } from './finetune.ts';
+import { taskHead } from './methods.ts';
+import { createTask, type MetricInfo, parseTaskSpec } from './tasks.ts';
 
 /** Scores adapters on a fine-tuning run's task. */
 export interface RunEvaluator {

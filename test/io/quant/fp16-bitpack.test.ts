@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DataError, InputError } from '../../src/errors.ts';
-import { decodeSafetensors } from '../../src/io/safetensors.ts';
-import { BitReader, BitWriter } from '../../src/quant/bitpack.ts';
-import { FP16_MAX, fp16Bits, fp16Ceil, fp16Floor, fp16Value } from '../../src/quant/fp16.ts';
+import { DataError, InputError } from '../../../src/errors.ts';
+import { BitReader, BitWriter } from '../../../src/io/quant/bitpack.ts';
+import { FP16_MAX, fp16Bits, fp16Ceil, fp16Floor, fp16Value } from '../../../src/io/quant/fp16.ts';
+import { decodeSafetensors } from '../../../src/io/safetensors.ts';
 
 /** A safetensors file holding one F16 tensor with the given bit patterns, read by src/io's own F16 decoder. */
 function f16ViaSafetensors(bits: number[]): Float32Array {
