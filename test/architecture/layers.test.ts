@@ -29,7 +29,8 @@ function topOf(file: string): string {
 /** Relative module specifiers of a file: static imports and re-exports, `import type`, dynamic import(). */
 function importsOf(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)'(\.{1,2}\/[^']+)'/gm)) out.push(m[1]!);
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)'(\.{1,2}\/[^']+)'/gm))
+    out.push(m[1]!);
   return out;
 }
 
