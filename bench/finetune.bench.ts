@@ -16,14 +16,12 @@ import { createTask, parseTaskSpec } from '../src/experiments/tasks.ts';
 import { createModel, loadModel } from '../src/models/checkpoint.ts';
 import { AdamW } from '../src/models/optim.ts';
 import { initBackend, tf } from '../src/tf/backend.ts';
-import { installFastMatMulGradient } from '../src/tf/fast-matmul.ts';
 
 const BATCH = 32;
 const STEPS = 12;
 
 export default async function bench(): Promise<void> {
   const backend = await initBackend();
-  installFastMatMulGradient();
   const shipped = path.join(PACKAGE_ROOT, 'checkpoints', 'vit-fashion-mnist');
   const haveShipped = existsSync(path.join(shipped, 'config.json'));
   const def = getExperiment('vision');

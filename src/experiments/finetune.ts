@@ -26,7 +26,6 @@ import { AdamW, warmupCosine } from '../models/optim.ts';
 import { formatDuration, ProgressBar, type ProgressSink } from '../models/progress.ts';
 import { exportLora, saveAdapter } from '../peft/serialize.ts';
 import { tf } from '../tf/backend.ts';
-import { installFastMatMulGradient } from '../tf/fast-matmul.ts';
 import { checkMethodSpec, type MethodSpec, methodLabel, setupMethod, taskHead } from './methods.ts';
 import { type BatchStats, createTask, formatTaskSpec, type MetricInfo, parseTaskSpec } from './tasks.ts';
 
@@ -167,7 +166,6 @@ export const FINETUNE_DEFAULTS = { batchSize: 32, lr: 5e-3, fullLr: 1e-3, weight
 
 /** Fine-tune a base model (see the module comment). */
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
-  installFastMatMulGradient();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   checkInt('epochs', opts.epochs, 1);
   checkInt('batch size', opts.batchSize, 1);

@@ -24,7 +24,6 @@ import type { ProgressSink } from '../models/progress.ts';
 import { Linear, Module } from '../nn/index.ts';
 import { getMethod, getPeftModel, matchTargets } from '../peft/index.ts';
 import { tf } from '../tf/backend.ts';
-import { installFastMatMulGradient } from '../tf/fast-matmul.ts';
 import type { ExperimentSize } from './experiment.ts';
 import { FINETUNE_RESULT, type FinetuneResult } from './finetune.ts';
 import { adapterConfig, type MethodSpec, methodLabel } from './methods.ts';
@@ -216,7 +215,6 @@ function countOf(vs: readonly tf.Variable[]): number {
 
 /** Load the model and data, cache the features, train every method × seed; returns the runs. */
 export async function runMobilenetMethods(opts: MobilenetRunOptions): Promise<FinetuneResult[]> {
-  installFastMatMulGradient();
   const { size, log } = opts;
   const batchSize = size.batchSize ?? 32;
   const t0 = performance.now();

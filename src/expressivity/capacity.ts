@@ -24,15 +24,16 @@ import { vjp } from '../sim/adjoint.ts';
 import { assertCapacity } from '../sim/capacity.ts';
 import { applyOp, assertReal } from '../sim/kernels.ts';
 import { compile, gateAngles, OP } from '../sim/program.ts';
+import type { Matrix } from '../util/matrix.ts';
 import { createRng } from '../util/random.ts';
-import { type DenseMatrix, numericalRank, RANK_TOLERANCE, singularValues } from './linalg.ts';
+import { numericalRank, RANK_TOLERANCE, singularValues } from './linalg.ts';
 import { checkColumnCount, checkTheta, drawAngles } from './runner.ts';
 
 /**
  * The Jacobian ∂vec(U_K)/∂θ at θ: (N·K) × #θ, row-major, row i·K + k = ∂U[i, k]/∂θ (the row-major
  * order of U_K).
  */
-export function jacobian(circuit: Circuit, theta: ArrayLike<number>, k = 1): DenseMatrix {
+export function jacobian(circuit: Circuit, theta: ArrayLike<number>, k = 1): Matrix<Float64Array> {
   checkColumnCount(circuit.qubits, k);
   checkTheta(circuit, theta);
   const prog = compile(circuit);
@@ -74,7 +75,7 @@ export function jacobian(circuit: Circuit, theta: ArrayLike<number>, k = 1): Den
 }
 
 /** The same Jacobian from N·K adjoint VJPs with upstream gradients e_i e_kᵀ (slow; a cross-check). */
-export function jacobianByAdjoint(circuit: Circuit, theta: ArrayLike<number>, k = 1): DenseMatrix {
+export function jacobianByAdjoint(circuit: Circuit, theta: ArrayLike<number>, k = 1): Matrix<Float64Array> {
   checkColumnCount(circuit.qubits, k);
   checkTheta(circuit, theta);
   const dim = 2 ** circuit.qubits;

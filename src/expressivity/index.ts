@@ -35,7 +35,7 @@ export {
   expressibilityOfFidelities,
   stiefelReferenceLogProbabilities,
 } from './expressibility.ts';
-export { type DenseMatrix, numericalRank, RANK_TOLERANCE, singularValues } from './linalg.ts';
+export { numericalRank, RANK_TOLERANCE, singularValues } from './linalg.ts';
 export { haarMeyerWallach, meyerWallach, realStateMeyerWallach } from './meyer-wallach.ts';
 export { progressBar, progressLine } from './progress.ts';
 export {

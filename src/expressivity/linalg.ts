@@ -4,15 +4,9 @@
  * of a few thousand rows and at most a few hundred columns, which is what circuit Jacobians are.
  */
 import { InputError } from '../errors.ts';
+import type { Matrix } from '../util/matrix.ts';
 
-/** A row-major float64 matrix. */
-export interface DenseMatrix {
-  readonly rows: number;
-  readonly cols: number;
-  readonly data: Float64Array;
-}
-
-function check(m: DenseMatrix): void {
+function check(m: Matrix<Float64Array>): void {
   if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 0) {
     throw new InputError(`matrix shape must be non-negative integers, got ${m.rows}×${m.cols}`);
   }
@@ -101,7 +95,7 @@ function jacobiSingularValues(a: Float64Array, c: number): Float64Array {
 }
 
 /** The singular values of A, largest first (min(rows, cols) of them). */
-export function singularValues(m: DenseMatrix): Float64Array {
+export function singularValues(m: Matrix<Float64Array>): Float64Array {
   check(m);
   const tall = m.rows >= m.cols;
   const r = tall ? m.rows : m.cols;

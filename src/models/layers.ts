@@ -4,10 +4,11 @@
  * target it by dotted name. Embeddings multiply a one-hot matrix instead of gathering rows because the
  * wasm backend has no gradient for `gather`.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { describe, InputError } from '../errors.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module } from '../nn/module.ts';
+import { tf } from '../tf/backend.ts';
 import { createRng } from '../util/random.ts';
 
 /** Integer seeds for a model's initialisers, drawn in construction order from one model seed. */

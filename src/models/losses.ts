@@ -1,6 +1,7 @@
 /** Classification losses and metrics on logits. */
-import * as tf from '@tensorflow/tfjs';
+
 import { InputError } from '../errors.ts';
+import { tf } from '../tf/backend.ts';
 
 /** Mean softmax cross-entropy (natural log) of `logits [N, C]` against integer `labels [N]`. */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {

@@ -3,8 +3,9 @@
  * that its state saves and loads across processes (tfjs's own optimisers key state by variable order and
  * per-process variable names). Decay applies to matrices (rank ≥ 2) only, not to biases or norms.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { describe, InputError } from '../errors.ts';
+import { tf } from '../tf/backend.ts';
 
 export interface AdamWOptions {
   beta1?: number;

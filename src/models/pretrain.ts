@@ -10,7 +10,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { fortuneSplit, textStreams } from '../data/corpus.ts';
 import { loadFortunes } from '../data/fortunes.ts';
 import type { ImageSet } from '../data/images.ts';
@@ -20,7 +19,7 @@ import { lmBatch, windowStarts } from '../data/text.ts';
 import { describe, InputError, TrainingDivergedError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
-import { installFastMatMulGradient } from '../tf/fast-matmul.ts';
+import { tf } from '../tf/backend.ts';
 import { createRng } from '../util/random.ts';
 import { type BaseModel, createModel, type ModelKind, saveModel } from './checkpoint.ts';
 import { correctCount, crossEntropy } from './losses.ts';
@@ -120,7 +119,6 @@ function checkPositiveInt(name: string, v: number | undefined): void {
 
 /** Pretrain a base model (see the module comment); resolves when all epochs are done. */
 export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
-  installFastMatMulGradient();
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   checkPositiveInt('epochs', opts.epochs);
   checkPositiveInt('batch size', opts.batchSize);

@@ -4,10 +4,11 @@
  * `norm`, a language-model head `lmHead` (dim → 256 bytes) and an optional classifier `head` on the
  * mean of the valid positions' features.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { describe, InputError } from '../errors.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module, ModuleList } from '../nn/module.ts';
+import { tf } from '../tf/backend.ts';
 import { Embedding, LayerNorm, positiveInt, seedStream, TransformerBlock } from './layers.ts';
 
 export interface TextTransformerConfig {

@@ -4,10 +4,11 @@
  * the patch tokens). Module names: `patchEmbed`, `blocks.<i>.{norm1,attn.{query,key,value,output},norm2,
  * mlp.{fc1,fc2}}`, `norm`, `head`; parameters `clsToken` and `position`.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { describe, InputError } from '../errors.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module, ModuleList } from '../nn/module.ts';
+import { tf } from '../tf/backend.ts';
 import { LayerNorm, patchify, positiveInt, seedStream, TransformerBlock } from './layers.ts';
 
 export interface ViTConfig {

@@ -4,8 +4,9 @@
  * and returns the adapted output; with no hook the layer is plain. This is how adapters are injected by
  * module name without rebuilding the model.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { describe, InputError } from '../errors.ts';
+import { tf } from '../tf/backend.ts';
 import { Module } from './module.ts';
 
 /** Maps (input, base output, layer) to the layer's output; installed by the PEFT model. */

@@ -4,8 +4,9 @@
  * `target_modules`). Parameters are `tf.Variable`s; `trainable` is the variable's own flag, so an
  * optimiser given `trainableVariables()` touches only what is meant to train.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { describe, InputError } from '../errors.ts';
+import { tf } from '../tf/backend.ts';
 
 let uid = 0;
 

@@ -63,4 +63,12 @@ describe('src/ imports run down the floors only', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('only src/tf/ imports @tensorflow/tfjs itself; everyone else takes `tf` from tf/backend.ts', () => {
+    const direct = files
+      .filter((f) => topOf(f) !== 'tf')
+      .filter((f) => /from\s*'@tensorflow\/tfjs'/.test(readFileSync(f, 'utf8')))
+      .map((f) => path.relative(SRC, f));
+    expect(direct).toEqual([]);
+  });
 });
