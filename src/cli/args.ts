@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Circuit } from '../circuit/ir.ts';
 import { getTemplate, type TemplateDef } from '../circuit/templates/index.ts';
-import { describe, InputError, QasmParseError } from '../errors.ts';
-import { type ParsedQasm, parseQasmDetailed } from '../qasm/lower.ts';
+import { describe, InputError } from '../errors.ts';
+import { readQasmFile } from '../qasm/file.ts';
+import type { ParsedQasm } from '../qasm/lower.ts';
 import { uniformAngles } from '../util/random.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -141,24 +142,6 @@ export interface QasmChoice {
   angles: Float64Array;
   /** Where the angles came from: `seed 3`, the angles file, or `no inputs`. */
   source: string;
-}
-
-/** Read and parse an OpenQASM file; parse errors keep their line and column and name the file. */
-export function readQasmFile(file: string, includeDir?: string): ParsedQasm {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      `cannot read ${describe(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-  try {
-    return parseQasmDetailed(text, includeDir === undefined ? {} : { includeDir });
-  } catch (e) {
-    if (e instanceof QasmParseError) throw new QasmParseError(`${e.detail} (in ${file})`, e.line, e.column);
-    throw e;
-  }
 }
 
 /**

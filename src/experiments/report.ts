@@ -3,10 +3,12 @@
  * standard deviation, wall time), a markdown table, the results JSON and a plot of the metric against
  * trainable parameters on a log axis (Vega-Lite → SVG and PNG through `src/plot`).
  */
+
 import path from 'node:path';
 import { InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { svgToPng, type VegaLiteSpec, vegaLiteToSvg } from '../plot/render.ts';
+import { formatTable } from '../util/table.ts';
 import type { FinetuneResult } from './finetune.ts';
 import type { MetricInfo } from './tasks.ts';
 
@@ -84,13 +86,25 @@ function commas(n: number): string {
 /** The markdown table of rows (metric as mean ± std over the seeds). */
 export function markdownTable(rows: readonly ReportRow[], metric: MetricInfo): string {
   const digits = metric.name === 'accuracy' ? 2 : 4;
-  const head = `| method | trainable params | of which adapter | ${metric.label} (mean ± std) | seeds | wall time / run |`;
-  const sep = '|---|--:|--:|--:|--:|--:|';
-  const lines = rows.map(
-    (r) =>
-      `| ${r.label} | ${commas(r.trainableParams)} | ${r.method === 'full' ? '–' : commas(r.adapterParams)} | ${r.mean.toFixed(digits)} ± ${r.std.toFixed(digits)} | ${r.seeds.length} | ${r.seconds.toFixed(1)} s |`,
-  );
-  return [head, sep, ...lines].join('\n');
+  const head = [
+    'method',
+    'trainable params',
+    'of which adapter',
+    `${metric.label} (mean ± std)`,
+    'seeds',
+    'wall time / run',
+  ];
+  const body = rows.map((r) => [
+    r.label,
+    commas(r.trainableParams),
+    r.method === 'full' ? '–' : commas(r.adapterParams),
+    `${r.mean.toFixed(digits)} ± ${r.std.toFixed(digits)}`,
+    r.seeds.length,
+    `${r.seconds.toFixed(1)} s`,
+  ]);
+  return formatTable([head, ...body], 'markdown', {
+    align: ['left', 'right', 'right', 'right', 'right', 'right'],
+  });
 }
 
 /** A Vega-Lite chart: metric (mean, with ± std bars) against trainable parameters on a log axis. */

@@ -27,6 +27,7 @@ export {
   toQasmProgram,
   translateGates,
 } from './export.ts';
+export { readQasmFile } from './file.ts';
 export { type Token, tokenize } from './lexer.ts';
 export {
   type ParsedQasm,

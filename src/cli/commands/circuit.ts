@@ -1,7 +1,7 @@
 import { bindParameters, gateStats, isParamAngle, isRotation } from '../../circuit/ir.ts';
+import { formatTable } from '../../util/table.ts';
 import { chooseCircuit, circuitFlags, parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
-import { table } from '../format.ts';
 
 const help = `usage: qpeft circuit --qubits N --layers L [--template simplified-two-design|alternating-ry-cz]
                      [--seed S | --angles FILE] [--json]
@@ -56,7 +56,7 @@ export const circuitCommand: Command = {
           .join(', ')}), depth ${stats.depth}`,
     );
     io.out(
-      table([
+      formatTable([
         ['#', 'gate', 'wires', 'parameter', 'angle'],
         ...gates.map((g, i) => [
           i,

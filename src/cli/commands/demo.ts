@@ -7,9 +7,9 @@ import { exportQasm, qasmStats } from '../../qasm/export.ts';
 import { columns } from '../../sim/simulate.ts';
 import { orthogonalityError } from '../../util/matrix.ts';
 import { uniformAngles } from '../../util/random.ts';
+import { formatTable } from '../../util/table.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
-import { table } from '../format.ts';
 
 const help = `usage: qpeft demo [--dim D] [--rank K] [--layers L] [--seed S] [--qasm-out FILE] [--json]
 
@@ -86,7 +86,7 @@ export const demoCommand: Command = {
       `P and Q: first ${rank} columns of simplified two-design circuits on ${qubits} qubits, ${layers} layers\n`,
     );
     io.out(
-      table([
+      formatTable([
         ['method', 'trainable parameters', 'formula'],
         ['Quantum-PEFT', qpeft, `2·(n + 2L(n−1)) + K = 2·${result.circuitParams} + ${rank}`],
         [`LoRA (r = ${rank})`, lora, `K·(d_in + d_out) = ${rank}·${2 * dim}`],

@@ -5,9 +5,9 @@ import { formatMetric } from '../../experiments/finetune.ts';
 import { quickstart } from '../../experiments/quickstart.ts';
 import { markdownTable } from '../../experiments/report.ts';
 import { initBackend } from '../../tf/backend.ts';
+import { formatTable } from '../../util/table.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
-import { table } from '../format.ts';
 
 const experimentHelp = `usage: qpeft experiment NAME [--size smoke|small|full] [--seeds 0,1,2] [--out DIR] [--runs DIR]
                         [--base DIR] [--only LABEL,…] [--no-plot] [--backend auto|tensorflow|wasm|cpu]
@@ -52,7 +52,7 @@ export const experimentCommand: Command = {
         `missing the experiment name; expected one of ${EXPERIMENTS.map((e) => e.name).join(', ')} (or list)`,
       );
     if (name === 'list') {
-      io.out(table([['name', 'title'], ...EXPERIMENTS.map((e) => [e.name, e.title])]));
+      io.out(formatTable([['name', 'title'], ...EXPERIMENTS.map((e) => [e.name, e.title])]));
       return 0;
     }
     if (!(SIZE_NAMES as readonly string[]).includes(values.size!)) {
@@ -145,7 +145,7 @@ export const quickstartCommand: Command = {
     const q = res.runs[0]!.result;
     const lora = res.runs.slice(1).map((r) => r.result);
     io.out(`\nViT (Fashion-MNIST) → MNIST, ${q.steps} steps per method, ${q.data}, backend ${backend}\n`);
-    io.out(table(rows));
+    io.out(formatTable(rows));
     for (const l of lora) {
       io.out(
         `${q.label} vs ${l.label}: ${(l.adapterParams / q.adapterParams).toFixed(1)}× fewer adapter parameters, ${formatMetric(q.metric, q.value)} vs ${(100 * l.value).toFixed(2)}%`,

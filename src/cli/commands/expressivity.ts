@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Circuit } from '../../circuit/ir.ts';
 import { getTemplate } from '../../circuit/templates/index.ts';
 import { describe, InputError } from '../../errors.ts';
 import { progressBar } from '../../expressivity/progress.ts';
-import type { ExpressivityRow, SweepTask } from '../../expressivity/row.ts';
+import type { SweepTask } from '../../expressivity/row.ts';
 import { defaultWorkers, runSweep, templateTasks } from '../../expressivity/sweep.ts';
-import { parseQasm } from '../../qasm/index.ts';
+import { expressivityTable } from '../../expressivity/table.ts';
+import { readQasmFile } from '../../qasm/file.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import { type Command, processIo } from '../command.ts';
-import { num, table } from '../format.ts';
 
 const help = `usage: qpeft expressivity --qubits 2..10 --layers 0..8 [--template NAME | --qasm FILE] [--columns K]
                           [--samples S] [--seed S] [--json | --csv | --markdown] [--plot DIR] [--workers W]
@@ -54,73 +52,6 @@ export function parseIntList(flag: string, text: string, min: number, max: numbe
   return [...out].sort((x, y) => x - y);
 }
 
-function loadQasm(path: string): Circuit {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      `--qasm: cannot read ${describe(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-  return parseQasm(text);
-}
-
-const f = (x: number | null, digits = 4) => (x === null ? '-' : num(x, digits));
-const sci = (x: number) => (x === 0 ? '0' : x.toExponential(2));
-
-const COLUMNS: [string, (r: ExpressivityRow) => string | number][] = [
-  ['n', (r) => r.qubits],
-  ['L', (r) => (r.layers === null ? '-' : r.layers)],
-  ['#θ', (r) => r.params],
-  ['expressibility', (r) => f(r.expressibility)],
-  ['±', (r) => f(r.expressibilityError)],
-  ['KL Haar', (r) => f(r.expressibilityHaar)],
-  ['floor', (r) => f(r.expressibilityFloor)],
-  ['Q', (r) => f(r.entanglement)],
-  ['Q ref', (r) => f(r.entanglementReference)],
-  ['rank', (r) => r.effectiveDimension],
-  ['manifold', (r) => r.manifoldDimension],
-  ['redundancy', (r) => r.redundancy],
-  ['var global', (r) => sci(r.gradVariance)],
-  ['var local', (r) => sci(r.gradVarianceLocal)],
-  ['reach', (r) => f(r.reachability)],
-];
-
-/** The rows as a Markdown table (the README's format). */
-export function markdownTable(rows: readonly ExpressivityRow[]): string {
-  const head = `| ${COLUMNS.map((c) => c[0]).join(' | ')} |`;
-  const rule = `|${COLUMNS.map(() => '---:').join('|')}|`;
-  return [head, rule, ...rows.map((r) => `| ${COLUMNS.map((c) => c[1](r)).join(' | ')} |`)].join('\n');
-}
-
-const CSV_FIELDS: (keyof ExpressivityRow)[] = [
-  'circuit',
-  'qubits',
-  'layers',
-  'columns',
-  'params',
-  'samples',
-  'expressibility',
-  'expressibilityError',
-  'expressibilityHaar',
-  'expressibilityFloor',
-  'entanglement',
-  'entanglementReference',
-  'effectiveDimension',
-  'manifoldDimension',
-  'redundancy',
-  'gradVariance',
-  'gradVarianceLocal',
-  'reachability',
-];
-
-function csv(rows: readonly ExpressivityRow[]): string {
-  const cell = (v: unknown) =>
-    v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v);
-  return [CSV_FIELDS.join(','), ...rows.map((r) => CSV_FIELDS.map((k) => cell(r[k])).join(','))].join('\n');
-}
-
 export const expressivityCommand: Command = {
   name: 'expressivity',
   summary: 'expressibility, entanglement, effective dimension, trainability, reachability against depth',
@@ -153,7 +84,7 @@ export const expressivityCommand: Command = {
           '--qasm gives the whole circuit: do not combine it with --template, --qubits or --layers',
         );
       }
-      tasks = [{ kind: 'circuit', label: basename(values.qasm), circuit: loadQasm(values.qasm) }];
+      tasks = [{ kind: 'circuit', label: basename(values.qasm), circuit: readQasmFile(values.qasm).circuit }];
     } else {
       if (values.qubits === undefined)
         throw new InputError('missing required flag --qubits (e.g. --qubits 2..10)');
@@ -177,11 +108,11 @@ export const expressivityCommand: Command = {
       io.err(`wrote ${written.length} files to ${values.plot}`);
     }
     if (values.json) io.out(JSON.stringify(rows));
-    else if (values.csv) io.out(csv(rows));
-    else if (values.markdown) io.out(markdownTable(rows));
+    else if (values.csv) io.out(expressivityTable(rows, 'csv'));
+    else if (values.markdown) io.out(expressivityTable(rows, 'markdown'));
     else {
       io.out(`${rows[0]!.circuit}, K = ${columns} column(s), ${samples} samples, seed ${seed}`);
-      io.out(table([COLUMNS.map((c) => c[0]), ...rows.map((r) => COLUMNS.map((c) => c[1](r)))]));
+      io.out(expressivityTable(rows, 'text'));
     }
     return 0;
   },

@@ -3,10 +3,11 @@ import { InputError } from '../../errors.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { parseCoupling } from '../../qasm/connectivity.ts';
 import { exportQasm, QASM_BASES, type QasmBasis, type QasmStats, qasmStats } from '../../qasm/export.ts';
+import { readQasmFile } from '../../qasm/file.ts';
 import { exportSdk, SDK_TARGETS, type SdkTarget } from '../../qasm/sdk.ts';
-import { chooseCircuit, chooseQasmCircuit, circuitFlags, parseFlags, readQasmFile } from '../args.ts';
+import { chooseCircuit, chooseQasmCircuit, circuitFlags, parseFlags } from '../args.ts';
 import type { Command, Io } from '../command.ts';
-import { printUnitary } from './unitary.ts';
+import { printUnitary } from '../unitary-view.ts';
 
 const help = `usage: qpeft qasm --qubits N --layers L [--template simplified-two-design|alternating-ry-cz]
                   [--seed S | --angles FILE] [--qasm-version 2|3] [--basis native|ibm|u-cx]

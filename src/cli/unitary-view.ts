@@ -1,0 +1,78 @@
+/**
+ * How `qpeft unitary` and `qpeft qasm import --json` show a circuit's matrix (text or JSON); the numbers come
+ * from the library's `circuitMatrix`.
+ */
+import type { Circuit } from '../circuit/ir.ts';
+import { InputError } from '../errors.ts';
+import { circuitMatrix } from '../sim/circuit-matrix.ts';
+import { toRows } from '../util/matrix.ts';
+import { intFlag } from './args.ts';
+import type { Io } from './command.ts';
+
+/** What `unitary` prints for a circuit: a template's or an OpenQASM file's. */
+export interface UnitarySource {
+  template: string | null;
+  layers: number | null;
+  /** The OpenQASM file, when the circuit came from one. */
+  qasm?: string;
+  /** Where the angles came from (for the text header). */
+  source: string;
+  /** Human name of the circuit for the text header. */
+  label: string;
+}
+
+/** Simulate and print (text or JSON) the first K columns; shared by `unitary` and `qasm import`. */
+export function printUnitary(
+  io: Io,
+  circuit: Circuit,
+  angles: Float64Array,
+  meta: UnitarySource,
+  flags: { columns?: unknown; dtype?: unknown; json?: boolean },
+): number {
+  const dim = 2 ** circuit.qubits;
+  const k = intFlag('columns', flags.columns, dim, 1, dim);
+  const dtype = flags.dtype ?? 'float64';
+  if (dtype !== 'float64' && dtype !== 'float32') {
+    throw new InputError(`--dtype must be float64 or float32, got "${dtype}"`);
+  }
+  const m = circuitMatrix(circuit, angles, k, dtype);
+  const rows = toRows(m.re);
+  const imag = m.im ? toRows(m.im) : null;
+  const orthErr = m.orthogonalityError;
+  const complex = imag !== null;
+  if (flags.json) {
+    io.out(
+      JSON.stringify({
+        template: meta.template,
+        qubits: circuit.qubits,
+        layers: meta.layers,
+        columns: k,
+        dtype,
+        bitOrder: 'little',
+        angles: Array.from(angles),
+        orthogonalityError: orthErr,
+        matrix: rows,
+        ...(meta.qasm !== undefined ? { qasm: meta.qasm, params: [...circuit.params] } : {}),
+        ...(imag ? { imag, globalPhase: m.globalPhase } : {}),
+      }),
+    );
+    return 0;
+  }
+  io.out(
+    `${meta.label} (${meta.source}); first ${k} of ${dim} columns, bit order little (wire 0 = LSB); ` +
+      `max|U${complex ? '†' : 'ᵀ'}U − I| = ${orthErr.toExponential(2)}${complex ? '; complex: showing re (im)' : ''}`,
+  );
+  const shownIdx =
+    rows.length > 64
+      ? [...Array(32).keys(), -1, ...Array.from({ length: 32 }, (_, i) => rows.length - 32 + i)]
+      : [...rows.keys()];
+  const cell = (v: number) => (v >= 0 ? ' ' : '') + v.toFixed(6);
+  for (const i of shownIdx) {
+    if (i < 0) io.out('  …');
+    else if (imag) {
+      const im = imag[i]!;
+      io.out(rows[i]!.map((v, j) => `${cell(v)}(${cell(im[j]!).trim()})`).join(' '));
+    } else io.out(rows[i]!.map(cell).join(' '));
+  }
+  return 0;
+}
