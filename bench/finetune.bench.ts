@@ -1,5 +1,5 @@
 /**
- * Fine-tuning benchmark (issue 5): training throughput (samples/s) and peak tensor memory of one training
+ * Fine-tuning benchmark: training throughput (samples/s) and peak tensor memory of one training
  * step per method of experiment 1 (the ViT pretrained on Fashion-MNIST, fine-tuned on MNIST, batch 32),
  * measured side by side in one run. Uses the shipped checkpoint when present, else a fresh ViT of the same
  * shape (the speed does not depend on the weights).

@@ -1,5 +1,5 @@
 /**
- * The project-wide bit order, defined here and nowhere else (see METHOD.md §2).
+ * The project-wide bit order, defined here and nowhere else (see docs/method.md §2).
  *
  * OpenQASM / Qiskit ("little-endian") convention: basis index `i = Σ_w b_w · 2^w`, so wire 0 is the least
  * significant bit. Matrix element `U[i][j]` is the amplitude of basis state `i` after the circuit acts on

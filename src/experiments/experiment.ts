@@ -1,5 +1,5 @@
 /**
- * The experiments of issue 5, each mirroring a table of the Quantum-PEFT paper at our scale:
+ * The four experiments, each mirroring a table of the Quantum-PEFT paper at our scale:
  *
  * 1. `vision`: the ViT pretrained on Fashion-MNIST, fine-tuned on MNIST (ViT ImageNet-21k → CIFAR-10):
  *    full fine-tuning, linear probe, LoRA K = 1, 2, 4, Quantum-PEFT.

@@ -1,6 +1,7 @@
-/** Fine-tuning on real data and the experiments of issue 5 (tables, plots, the main job). */
+/** Fine-tuning on real data, the four experiments (tables, plots), quantization sweeps, the main job. */
 export * from './experiment.ts';
 export * from './finetune.ts';
+export * from './finetune-config.ts';
 export * from './methods.ts';
 export * from './quant-eval.ts';
 export * from './quant-sweep.ts';

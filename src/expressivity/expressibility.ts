@@ -4,7 +4,7 @@
  * (θ, φ) and the fidelity law of random states. Lower is more expressive; 0 means "as spread as random".
  *
  * RY/CZ circuits produce real states, so the matching reference is the real law Beta(1/2, (N−1)/2)
- * (METHOD.md §7). The complex Haar law Beta(1, N−1) is reported beside it for comparison with published
+ * (docs/method.md §7). The complex Haar law Beta(1, N−1) is reported beside it for comparison with published
  * numbers; for a real circuit it has a floor above 0 however deep the circuit is.
  *
  * K-column version (the adapter's factor U_K ∈ St(N, K)): F = ‖U_θᵀ U_φ‖²_F / K against the law of the same

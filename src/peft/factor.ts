@@ -1,5 +1,5 @@
 /**
- * Orthogonal factors P ∈ St(d, K) made of circuits, for any dimension d (METHOD.md §1–3).
+ * Orthogonal factors P ∈ St(d, K) made of circuits, for any dimension d (docs/method.md §1–3).
  *
  * Powers of two: one circuit on n = log₂ d qubits, P = its first K columns.
  *

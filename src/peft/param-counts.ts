@@ -1,5 +1,5 @@
 /**
- * Closed-form trainable-parameter counts (METHOD.md §1, §2, §4). Adapter implementations are tested to
+ * Closed-form trainable-parameter counts (docs/method.md §1, §2, §4). Adapter implementations are tested to
  * have exactly these counts in their variables.
  */
 import { describe, InputError } from '../errors.ts';

@@ -1,6 +1,6 @@
 /**
  * The adapters' link to the QASM module: circuits defined by OpenQASM 3 programs (their `input` angles are
- * the trainable θ, METHOD.md §6) and trained circuits written back as OpenQASM 3 with the angles bound.
+ * the trainable θ, docs/method.md §6) and trained circuits written back as OpenQASM 3 with the angles bound.
  */
 import type { Circuit } from '../circuit/ir.ts';
 import { exportQasm, parseQasm } from '../qasm/index.ts';

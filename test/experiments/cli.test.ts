@@ -95,7 +95,23 @@ describe('qpeft finetune', () => {
     const cases: [string[], RegExp][] = [
       [
         ['--config', config('unknown.json', { model: vit, rnak: 2 })],
-        /unknown field "rnak"; expected model, data/,
+        /unknown key "rnak" \(did you mean "rank"\?\); accepted keys: model, data/,
+      ],
+      [
+        ['--config', config('hf.json', { model: vit, lora_alpha: 16 })],
+        /unknown key "lora_alpha" \(did you mean "alpha"\?\)/,
+      ],
+      [
+        ['--config', config('hf2.json', { model: vit, target_modules: ['query'] })],
+        /unknown key "target_modules" \(did you mean "targets"\?\)/,
+      ],
+      [
+        ['--config', config('snake.json', { batch_size: 8 })],
+        /unknown key "batch_size" \(did you mean "batchSize"\?\)/,
+      ],
+      [
+        ['--config', config('far.json', { zzzzzz: 1 })],
+        /unknown key "zzzzzz"; accepted keys: model, data, task/,
       ],
       [['--config', config('type.json', { rank: '2' })], /rank must be a number, got "2"/],
       [['--config', config('bad.json', '{ "rank": 2,')], /is not valid JSON/],

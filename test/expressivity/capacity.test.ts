@@ -14,7 +14,7 @@ import { columns } from '../../src/sim/index.ts';
 import { createRng, uniformAngles } from '../../src/util/random.ts';
 
 describe('effective dimension', () => {
-  it('matches METHOD.md §2 for n = 4: L = 1 → 8 (K = 1), 9 (K = 2); L = 4 → 15, 27', () => {
+  it('matches docs/method.md §2 for n = 4: L = 1 → 8 (K = 1), 9 (K = 2); L = 4 → 15, 27', () => {
     const expected: [number, number, number][] = [
       [1, 1, 8],
       [1, 2, 9],

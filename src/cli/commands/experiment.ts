@@ -13,7 +13,7 @@ const experimentHelp = `usage: qpeft experiment NAME [--size smoke|small|full] [
                         [--base DIR] [--only LABEL,…] [--no-plot] [--backend auto|tensorflow|wasm|cpu]
        qpeft experiment list
 
-Run one experiment of issue 5 (every method × seed) and write results.json, table.md and plot.svg/.png
+Run one experiment (every method × seed; each mirrors a table of the paper at small scale) and write results.json, table.md and plot.svg/.png
 (metric against trainable parameters, log scale) into --out (default out/experiments/NAME). Each run keeps
 a directory under --runs (default OUT/runs) with its checkpoint and result.json: running the same command
 again skips finished runs and resumes interrupted ones.
@@ -26,7 +26,7 @@ what results/ holds), full (all the data, 3 seeds; tens of minutes to an hour on
 
 export const experimentCommand: Command = {
   name: 'experiment',
-  summary: 'run an experiment of issue 5 (vision, text-gen, classify, mobilenet): table + plot',
+  summary: 'run an experiment (vision, text-gen, classify, mobilenet): table + plot',
   help: experimentHelp,
   async run(argv, io) {
     const { values, positionals } = parseFlags(

@@ -1,5 +1,5 @@
 /**
- * Group-wise uniform quantization of an adapter's parameters (METHOD.md §5), as pure functions over named
+ * Group-wise uniform quantization of an adapter's parameters (docs/method.md §5), as pure functions over named
  * parameter vectors. Nothing here knows about tfjs or the adapter classes.
  *
  * **Streams and groups.** Tensors of the same kind (`angle` with its period, or `real`) are concatenated in

@@ -1,5 +1,5 @@
 /**
- * Quantum-PEFT's Lie/Taylor variant (METHOD.md §4): P = exp(S)·I_{d,K} with the skew generator restricted to
+ * Quantum-PEFT's Lie/Taylor variant (docs/method.md §4): P = exp(S)·I_{d,K} with the skew generator restricted to
  * the first K columns, S = [[A, −Bᵀ], [B, 0]], A ∈ so(K), B ∈ R^{(d−K)×K}; the same for Q; ΔW = α·P·diag(λ)·Qᵀ.
  * Parameters per factor dK − K(K+1)/2; 2NK − K² per N×N adapter with λ.
  *

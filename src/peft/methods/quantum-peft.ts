@@ -1,5 +1,5 @@
 /**
- * Quantum-PEFT (METHOD.md §1–3): ΔW = α·P·diag(λ)·Qᵀ, P ∈ St(d_in, K) and Q ∈ St(d_out, K) the first K columns
+ * Quantum-PEFT (docs/method.md §1–3): ΔW = α·P·diag(λ)·Qᵀ, P ∈ St(d_in, K) and Q ∈ St(d_out, K) the first K columns
  * of orthogonal matrices made by real circuits, λ ∈ R^K initialised to 0 (so the adapted model starts equal
  * to the base, as LoRA's B = 0 does). Trainable: θ_P, θ_Q, λ.
  *
@@ -57,7 +57,7 @@ export interface QuantumPeftConfig extends BaseAdapterConfig {
   /** OpenQASM 3 files, read once when the config is normalised (the text is what gets saved). */
   readonly qasmFile?: CircuitPair<string>;
   /**
-   * Initial angles (METHOD.md §1): `small` normal(0, angleStd²) (default), `uniform` in [−π, π) (P and Q then
+   * Initial angles (docs/method.md §1): `small` normal(0, angleStd²) (default), `uniform` in [−π, π) (P and Q then
    * start as random frames mixing every feature, like LoRA's random A), or `zero` (signed basis vectors).
    */
   readonly angleInit?: 'small' | 'uniform' | 'zero';
@@ -157,7 +157,7 @@ export class QuantumPeftLayer extends OrthogonalFactorLayer {
 /** The `quantum-peft` registry entry. */
 export const quantumPeftMethod: MethodDef<Normalized> = {
   method: 'quantum-peft',
-  description: 'ΔW = α·P·diag(λ)·Qᵀ with P, Q the first K columns of real circuits (METHOD.md §1–3)',
+  description: 'ΔW = α·P·diag(λ)·Qᵀ with P, Q the first K columns of real circuits (docs/method.md §1–3)',
   normalize(c) {
     const common = commonFields(c);
     const template = enumField(
