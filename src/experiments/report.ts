@@ -4,9 +4,11 @@
  * trainable parameters on a log axis (Vega-Lite → SVG and PNG through `src/plot`).
  */
 
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { placeLabels } from '../plot/labels.ts';
 import { svgToPng, type VegaLiteSpec, vegaLiteToSvg } from '../plot/render.ts';
 import { formatTable } from '../util/table.ts';
 import type { FinetuneResult } from './finetune.ts';
@@ -117,40 +119,80 @@ export function plotSpec(rows: readonly ReportRow[], metric: MetricInfo, title: 
     hi: r.mean + r.std,
     quantum: r.method.startsWith('quantum-peft') ? 'Quantum-PEFT' : 'baseline',
   }));
+  // Fixed domains, so that the labels can be placed in pixels without overlaps (plot/labels.ts).
+  const width = 460;
+  const height = 300;
+  const xDomain: [number, number] = [
+    10 ** Math.floor(Math.log10(Math.min(...values.map((v) => v.params)))),
+    10 ** Math.ceil(Math.log10(Math.max(...values.map((v) => v.params)))),
+  ];
+  const lo = Math.min(...values.map((v) => v.lo));
+  const hi = Math.max(...values.map((v) => v.hi));
+  const pad = 0.06 * (hi - lo || Math.abs(hi) || 1);
+  const yDomain: [number, number] = [lo - pad, hi + pad];
+  const labels = placeLabels(
+    values.map((v) => ({ x: v.params, y: v.mean, text: v.label })),
+    {
+      width,
+      height,
+      xDomain,
+      yDomain,
+      xLog: true,
+      fontSize: 10,
+      bars: values.map((v) => ({ x: v.params, y0: v.lo, y1: v.hi })),
+    },
+  );
   const x = {
     field: 'params',
     type: 'quantitative',
     title: 'trainable parameters (log scale)',
-    scale: { type: 'log' },
+    scale: { type: 'log', domain: xDomain, nice: false },
   };
+  const yScale = { domain: yDomain, nice: false, zero: false };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: title,
       subtitle: `mean ± std over seeds; ${metric.higherIsBetter ? 'higher' : 'lower'} is better`,
     },
-    width: 460,
-    height: 300,
+    width,
+    height,
     background: 'white',
     config: { font: 'DejaVu Sans, sans-serif' },
-    data: { values },
     layer: [
       {
+        data: { values },
         mark: { type: 'rule' },
-        encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+        encoding: { x, y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
       },
       {
+        data: { values: labels.filter((l) => l.leader) },
+        mark: { type: 'rule', color: '#999', strokeWidth: 0.7 },
+        encoding: {
+          x: { ...x, field: 'px' },
+          y: { field: 'py', type: 'quantitative', scale: yScale },
+          x2: { field: 'lx' },
+          y2: { field: 'ly' },
+        },
+      },
+      {
+        data: { values },
         mark: { type: 'point', filled: true, size: 80 },
         encoding: {
           x,
-          y: { field: 'mean', type: 'quantitative', title: metric.label, scale: { zero: false } },
+          y: { field: 'mean', type: 'quantitative', title: metric.label, scale: yScale },
           color: { field: 'quantum', type: 'nominal', title: null, scale: { scheme: 'set1' } },
           shape: { field: 'quantum', type: 'nominal', title: null },
         },
       },
       {
-        mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 },
-        encoding: { x, y: { field: 'mean', type: 'quantitative' }, text: { field: 'label' } },
+        data: { values: labels },
+        mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 10 },
+        encoding: {
+          x: { ...x, field: 'x' },
+          y: { field: 'y', type: 'quantitative', scale: yScale },
+          text: { field: 'text' },
+        },
       },
     ],
   };
@@ -172,6 +214,39 @@ export interface ExperimentReport {
   notes: string[];
   backend: string;
   date: string;
+}
+
+/** Write `plot.svg` and `plot.png` of a report into `dir`; returns the paths. */
+export async function writeReportPlot(dir: string, report: ExperimentReport): Promise<string[]> {
+  const svg = await vegaLiteToSvg(plotSpec(report.rows, report.metric, report.title));
+  const files = [path.join(dir, 'plot.svg'), path.join(dir, 'plot.png')];
+  writeFileAtomic(files[0]!, svg);
+  writeFileAtomic(files[1]!, await svgToPng(svg));
+  return files;
+}
+
+/**
+ * Redraw the plot of an experiment from its `results.json` in `dir` (no training): for a changed chart
+ * layout, or results copied from elsewhere. Returns the paths written.
+ */
+export async function replotReport(dir: string): Promise<string[]> {
+  const file = path.join(dir, 'results.json');
+  let report: ExperimentReport;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as ExperimentReport;
+  } catch (e) {
+    throw new InputError(
+      `cannot read the experiment results ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  if (
+    !Array.isArray(report.rows) ||
+    report.rows.length === 0 ||
+    !report.metric ||
+    typeof report.title !== 'string'
+  )
+    throw new InputError(`${file} is not an experiment's results.json (expected title, metric and rows)`);
+  return writeReportPlot(dir, report);
 }
 
 /** Write `results.json`, `table.md` and `plot.svg` / `plot.png` into `dir`; returns the paths. */
@@ -202,9 +277,7 @@ export async function writeReport(
   writeFileAtomic(md, text);
   files.push(md);
   if (opts.plot !== false) {
-    const svg = await vegaLiteToSvg(plotSpec(report.rows, report.metric, report.title));
-    writeFileAtomic(path.join(dir, 'plot.svg'), svg);
-    writeFileAtomic(path.join(dir, 'plot.png'), await svgToPng(svg));
+    await writeReportPlot(dir, report);
     files.push(path.join(dir, 'plot.svg'), path.join(dir, 'plot.png'));
   }
   return files;

@@ -91,18 +91,17 @@ export function metricSpec(
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: metric.title,
+      // One subtitle line per fact: a single long line made the canvas far wider than the chart.
       ...(subtitle || metric.reference
         ? {
             subtitle: [
               subtitle,
               metric.reference ? `dashed: ${metric.referenceLabel ?? metric.reference}` : undefined,
-            ]
-              .filter(Boolean)
-              .join('; '),
+            ].filter((l): l is string => Boolean(l)),
           }
         : {}),
     },
-    width: 420,
+    width: 480,
     height: 260,
     background: 'white',
     config: { font: 'DejaVu Sans, sans-serif' },

@@ -3,7 +3,7 @@ import { describe, InputError } from '../../errors.ts';
 import { EXPERIMENTS, runExperiment, SIZE_NAMES, type SizeName } from '../../experiments/experiment.ts';
 import { formatMetric } from '../../experiments/finetune.ts';
 import { quickstart } from '../../experiments/quickstart.ts';
-import { markdownTable } from '../../experiments/report.ts';
+import { markdownTable, replotReport } from '../../experiments/report.ts';
 import { initBackend } from '../../tf/backend.ts';
 import { formatTable } from '../../util/table.ts';
 import { intFlag, parseFlags } from '../args.ts';
@@ -12,6 +12,7 @@ import type { Command } from '../command.ts';
 const experimentHelp = `usage: qpeft experiment NAME [--size smoke|small|full] [--seeds 0,1,2] [--out DIR] [--runs DIR]
                         [--base DIR] [--only LABEL,…] [--no-plot] [--backend auto|tensorflow|wasm|cpu]
        qpeft experiment list
+       qpeft experiment plot --out DIR     (redraw DIR/plot.svg and .png from DIR/results.json)
 
 Run one experiment (every method × seed; each mirrors a table of the paper at small scale) and write results.json, table.md and plot.svg/.png
 (metric against trainable parameters, log scale) into --out (default out/experiments/NAME). Each run keeps
@@ -51,6 +52,13 @@ export const experimentCommand: Command = {
       throw new InputError(
         `missing the experiment name; expected one of ${EXPERIMENTS.map((e) => e.name).join(', ')} (or list)`,
       );
+    if (name === 'plot') {
+      const dir = values.out;
+      if (dir === undefined)
+        throw new InputError('experiment plot needs --out DIR (a directory with results.json)');
+      io.err(`wrote ${(await replotReport(dir)).join(', ')}`);
+      return 0;
+    }
     if (name === 'list') {
       io.out(formatTable([['name', 'title'], ...EXPERIMENTS.map((e) => [e.name, e.title])]));
       return 0;
