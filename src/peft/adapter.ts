@@ -15,6 +15,13 @@ export interface AdapterCircuit {
   readonly name: string;
   readonly circuit: Circuit;
   readonly theta: Float64Array;
+  /**
+   * The register basis state of each of the factor's rows (the factor is the circuit's matrix read on these
+   * rows and its first K of them as columns); absent: the first d basis states.
+   */
+  readonly rowBasis?: Int32Array;
+  /** Whether θ → θ + 4π leaves the circuit's matrix unchanged for every parameter (absent: not known). */
+  readonly periodic?: boolean;
 }
 
 /** ΔW as a rank-r LoRA product in the Hugging Face layout: ΔWᵀ = (loraAlpha / r) · B · A. */

@@ -40,6 +40,8 @@ export interface MethodDef<C extends BaseAdapterConfig = BaseAdapterConfig> {
   paramCount(dIn: number, dOut: number, config: C): number;
   /** The config as JSON (`adapter_config.json`), inverse of `normalize`. */
   toJSON?(config: C): Record<string, unknown>;
+  /** A saved config (`adapter_config.json`) made current before `normalize`: defaults that changed since. */
+  fromSaved?(saved: Record<string, unknown>): Record<string, unknown>;
 }
 
 const METHODS = new Map<string, MethodDef>();

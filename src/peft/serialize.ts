@@ -133,7 +133,7 @@ export function readAdapterConfig(dir: string): SavedConfig {
 export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default'): void {
   const saved = readAdapterConfig(dir);
   const def = getMethod(saved.method);
-  const config = def.normalize(saved.config);
+  const config = def.normalize(def.fromSaved ? def.fromSaved(saved.config) : saved.config);
   checkTargets(peft.model, config, saved, dir);
   let weights: Record<string, StTensor>;
   try {
@@ -159,7 +159,7 @@ export function loadPeftModel<M extends Module>(
 ): PeftModel<M> {
   const saved = readAdapterConfig(dir);
   const def = getMethod(saved.method);
-  const config = def.normalize(saved.config);
+  const config = def.normalize(def.fromSaved ? def.fromSaved(saved.config) : saved.config);
   checkTargets(model, config, saved, dir);
   const peft = new PeftModel(model, config, adapterName);
   let weights: Record<string, StTensor>;

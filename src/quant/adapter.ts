@@ -56,12 +56,17 @@ export function skeletonModel(
   return root;
 }
 
-/** Whether every parameter of the layer's circuits enters its gates with an integer scale (so 4π is a period). */
+/**
+ * Whether 4π is a period of every parameter of the layer's circuits: declared by the layer (`periodic`), or
+ * every parameter enters its gates with an integer scale.
+ */
 function periodicAngles(layer: AdapterLayer): boolean {
   const circuits = layer.circuits();
   if (circuits.length === 0) return false;
-  return circuits.every(({ circuit }) =>
-    circuit.gates.every((g) => !isRotation(g) || !isParamAngle(g.angle) || Number.isInteger(g.angle.scale)),
+  return circuits.every(
+    ({ circuit, periodic }) =>
+      periodic === true ||
+      circuit.gates.every((g) => !isRotation(g) || !isParamAngle(g.angle) || Number.isInteger(g.angle.scale)),
   );
 }
 

@@ -100,3 +100,56 @@ export function rowsTimes(
   applyToStates(circuit, theta, states, x.rows, { transpose: !(options.transpose ?? false) });
   return { rows: x.rows, cols: dim, data: transposeData(states, dim, x.rows) };
 }
+
+/** Check that `basis` lists distinct basis indices of the register and K is in 1..basis.length. */
+export function checkSubspace(circuit: Circuit, basis: ArrayLike<number>, k: number): void {
+  const dim = 2 ** circuit.qubits;
+  if (basis.length < 1 || basis.length > dim) {
+    throw new InputError(`the subspace must list 1..${dim} basis states, got ${basis.length}`);
+  }
+  const seen = new Set<number>();
+  for (let r = 0; r < basis.length; r++) {
+    const b = basis[r]!;
+    if (!Number.isInteger(b) || b < 0 || b >= dim || seen.has(b)) {
+      throw new InputError(
+        `subspace row ${r}: expected a basis index in 0..${dim - 1} not listed before, got ${describe(b)}`,
+      );
+    }
+    seen.add(b);
+  }
+  if (!Number.isInteger(k) || k < 1 || k > basis.length) {
+    throw new InputError(`columns K must be an integer in 1..${basis.length}, got ${describe(k)}`);
+  }
+}
+
+/** Whether basis[0..k) = 0..k−1, so the cheaper first-K-columns kernels apply. */
+export function leadingBasis(basis: ArrayLike<number>, k: number): boolean {
+  for (let c = 0; c < k; c++) if (basis[c] !== c) return false;
+  return true;
+}
+
+/**
+ * The circuit's matrix restricted to a subspace: the d×K matrix P[r][c] = U[basis[r]][basis[c]] (float64,
+ * row-major), for the d basis states `basis` (a subspace the circuit leaves invariant, such as a mixed-radix
+ * register's rows) and its first K of them as inputs.
+ */
+export function subspaceColumns(
+  circuit: Circuit,
+  theta: Bindings | undefined,
+  basis: ArrayLike<number>,
+  k: number,
+): Matrix {
+  checkSubspace(circuit, basis, k);
+  const dim = 2 ** circuit.qubits;
+  let full: Vec;
+  if (leadingBasis(basis, k)) full = columns(circuit, theta, k).data;
+  else {
+    const states = new Float64Array(dim * k);
+    for (let c = 0; c < k; c++) states[basis[c]! * k + c] = 1;
+    full = applyToStates(circuit, theta, states, k);
+  }
+  const d = basis.length;
+  const out = new Float64Array(d * k);
+  for (let r = 0; r < d; r++) out.set(full.subarray(basis[r]! * k, basis[r]! * k + k), r * k);
+  return { rows: d, cols: k, data: out };
+}

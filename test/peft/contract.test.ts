@@ -70,10 +70,27 @@ const ROWS: Row[] = [
   {
     name: 'quantum-peft direct sum 12 → 12, 12 → 10 (K=3)',
     dims: [12, 10],
-    config: { method: 'quantum-peft', rank: 3, layers: 1, targetModules: ['q', 'head'] },
+    config: {
+      method: 'quantum-peft',
+      rank: 3,
+      layers: 1,
+      factorForm: 'direct-sum',
+      targetModules: ['q', 'head'],
+    },
     // 12 = 8 + 4: 2·t(3) + 1 + t(2); 10 = 8 + 2: 2·t(3) + 1 + t(1)
     count: (i, o) => {
       const f = (d: number) => (d === 12 ? 2 * td(3, 1) + 1 + td(2, 1) : 2 * td(3, 1) + 1 + td(1, 1));
+      return f(i) + f(o) + 3;
+    },
+    orth: 1e-6,
+  },
+  {
+    name: 'quantum-peft mixed radix 12 → 12, 12 → 10 (K=3)',
+    dims: [12, 10],
+    config: { method: 'quantum-peft', rank: 3, layers: 2, targetModules: ['q', 'head'] },
+    // 12 = 3·2² (a = 2): a + (m−1) + L(2a−2+m) = 2 + 2 + 2·5; 10 = 5·2 (a = 1): 1 + 4 + 2·5
+    count: (i, o) => {
+      const f = (d: number) => (d === 12 ? 2 + 2 + 2 * 5 : 1 + 4 + 2 * 5);
       return f(i) + f(o) + 3;
     },
     orth: 1e-6,

@@ -16,7 +16,7 @@ import {
   WEIGHTS_FILE,
 } from '../../src/peft/index.ts';
 import { parseQasm } from '../../src/qasm/index.ts';
-import { columns } from '../../src/sim/simulate.ts';
+import { columns, subspaceColumns } from '../../src/sim/simulate.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
 import { maxDiff, randn, Tiny, trainStep } from './helpers.ts';
 
@@ -124,17 +124,43 @@ describe('circuits saved as OpenQASM 3', () => {
     const dir = tmp();
     saveAdapter(peft, dir);
     const cfg = JSON.parse(readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));
-    // 12 = 8 + 4 (pre, post, rest) for P; one 3-qubit circuit for Q
-    expect(cfg.qasm_files).toEqual([
-      'circuits/head.P.pre.qasm',
-      'circuits/head.P.post.qasm',
-      'circuits/head.P.rest.qasm',
-      'circuits/head.Q.qasm',
-    ]);
+    // one program per factor: 12 = 3·2² is a mixed-radix circuit on 4 qubits, 8 a 3-qubit circuit
+    expect(cfg.qasm_files).toEqual(['circuits/head.P.qasm', 'circuits/head.Q.qasm']);
+    expect(cfg.config.factorForm).toBe('auto');
+    const [pTensor, qTensor] = peft.adapterLayer('head').orthogonalFactors();
     const q = parseQasm(readFileSync(path.join(dir, 'circuits/head.Q.qasm'), 'utf8'));
     expect(q.params).toEqual([]);
-    const [, qTensor] = peft.adapterLayer('head').orthogonalFactors();
     expect(maxDiff(qTensor!, columns(q, undefined, 3).data)).toBeLessThan(1e-6);
+    // P: rows l·4 + j of the factor are the basis states gray(l)·4 + j of the 4-qubit register
+    const p = parseQasm(readFileSync(path.join(dir, 'circuits/head.P.qasm'), 'utf8'));
+    expect(p.qubits).toBe(4);
+    const rows = Int32Array.from({ length: 12 }, (_, r) => ((r >> 2) ^ (r >> 3)) * 4 + (r % 4));
+    expect(maxDiff(pTensor!, subspaceColumns(p, undefined, rows, 3).data)).toBeLessThan(1e-6);
+  });
+
+  it('loads an adapter saved before mixed radix (no factorForm) as direct sums', () => {
+    const { model, peft, x } = trained(
+      { method: 'quantum-peft', rank: 2, layers: 1, factorForm: 'direct-sum', targetModules: ['head'] },
+      [12, 8],
+    );
+    const want = model.forward(x);
+    const dir = tmp();
+    saveAdapter(peft, dir);
+    const file = path.join(dir, CONFIG_FILE);
+    const cfg = JSON.parse(readFileSync(file, 'utf8'));
+    delete cfg.config.factorForm;
+    writeFileSync(file, JSON.stringify(cfg));
+    peft.unload();
+    const fresh = new Tiny(12, 8);
+    const loaded = loadPeftModel(fresh, dir);
+    // θ_P of the 12-wide direct sum (8 + 4 at L = 1: 2·7 + 1 + 4 = 19 angles) fits only as a direct sum
+    expect(
+      loaded
+        .adapterLayer('head')
+        .namedParameters()
+        .find(([n]) => n === 'theta_p')![1].shape,
+    ).toEqual([19]);
+    expect(maxDiff(fresh.forward(x), want.dataSync())).toBeLessThan(1e-6);
   });
 
   it('reads an adapter circuit from a QASM 3 file once; the saved adapter does not need the file', () => {

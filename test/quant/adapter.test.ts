@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gateStats } from '../../src/circuit/ir.ts';
+import { gateStats, isParamAngle, isRotation } from '../../src/circuit/ir.ts';
 import { AdapterError, DataError } from '../../src/errors.ts';
 import { encodeSafetensors, loadSafetensors } from '../../src/io/safetensors.ts';
 import type { QuantumPeftLayer } from '../../src/peft/methods/quantum-peft.ts';
@@ -18,7 +18,7 @@ import { createRng } from '../../src/util/random.ts';
 const TARGETS = [
   { name: 'layers.0.q', in_features: 16, out_features: 16 },
   { name: 'layers.0.v', in_features: 16, out_features: 16 },
-  // 12 = 8 + 4: a direct-sum factor (two 3-qubit circuits, one 2-qubit circuit, one mixing angle)
+  // 12 = 3·4: a mixed-radix factor (one 4-qubit circuit with a qutrit on its top two wires)
   { name: 'head', in_features: 16, out_features: 12 },
 ];
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'qpeft-quant-'));
@@ -104,29 +104,33 @@ describe('quantized adapter directories', () => {
       for (const c of circuits) {
         const file = path.join(out, 'circuits', `${target}.${c.name}.qasm`);
         const parsed = parseQasm(readFileSync(file, 'utf8'));
-        const n = c.theta.filter((x) => x === 0).length;
-        zeros += n;
-        // every template angle drives one RY: the exported circuit has exactly the nonzero ones
+        // the RYs driven by a pruned (zero) angle, counted from the symbolic circuit: each template angle
+        // drives one RY, or 2^k RY(±θ/2^k) in a k-controlled rotation of a one-circuit factor
+        const zeroRy = c.circuit.gates.filter(
+          (g) =>
+            isRotation(g) && isParamAngle(g.angle) && c.theta[c.circuit.params.indexOf(g.angle.param)] === 0,
+        ).length;
+        zeros += zeroRy;
         const ry = gateStats(c.circuit).counts.ry ?? 0;
-        expect(gateStats(parsed).counts.ry ?? 0).toBe(ry - n);
+        expect(gateStats(parsed).counts.ry ?? 0).toBe(ry - zeroRy);
         const dim = 2 ** c.circuit.qubits;
         const want = columns(c.circuit, c.theta, dim);
         const got = columns(parsed, undefined, dim);
         for (let i = 0; i < want.data.length; i++)
           expect(Math.abs(want.data[i]! - got.data[i]!)).toBeLessThanOrEqual(1e-12);
-        // and the adapter's own (float32) factor for a single-circuit target is the circuit's first K columns
-        if (circuits.length === 2) {
-          const f = factors[c.name === 'P' ? 0 : 1]!.dataSync();
-          const k = 2;
-          for (let i = 0; i < dim; i++)
-            for (let j = 0; j < k; j++)
-              expect(Math.abs(f[i * k + j]! - got.data[i * dim + j]!)).toBeLessThan(1e-5);
-        }
+        // and the adapter's own (float32) factor is the circuit's matrix read on the factor's rows
+        const f = factors[c.name === 'P' ? 0 : 1]!.dataSync();
+        const k = 2;
+        const rows = c.rowBasis ?? Int32Array.from({ length: f.length / k }, (_, i) => i);
+        for (let i = 0; i < rows.length; i++)
+          for (let j = 0; j < k; j++)
+            expect(Math.abs(f[i * k + j]! - got.data[rows[i]! * dim + rows[j]!]!)).toBeLessThan(1e-5);
         checked++;
       }
       for (const f of factors) f.dispose();
     }
-    expect(checked).toBe(2 + 2 + 1 + 3);
+    // one circuit per factor: q, v and head (16 → 12, a 12-wide mixed-radix Q) have two each
+    expect(checked).toBe(2 + 2 + 2);
     expect(zeros).toBe(r.droppedGates);
     peft.unload();
   });

@@ -18,12 +18,14 @@ import type { AdapterCircuit } from '../adapter.ts';
 import {
   type CircuitSource,
   type ColumnsPath,
+  FACTOR_FORMS,
+  type FactorForm,
   type FactorPlan,
+  factorCircuit,
   factorColumns,
-  planCircuits,
+  factorParamCount,
   planFactor,
 } from '../factor.ts';
-import { directSumParamCount } from '../param-counts.ts';
 import { parseAdapterQasm } from '../qasm-link.ts';
 import {
   type BaseAdapterConfig,
@@ -50,6 +52,12 @@ export interface QuantumPeftConfig extends BaseAdapterConfig {
   readonly template?: TemplateName;
   /** Template layers L (default 2). */
   readonly layers?: number;
+  /**
+   * How a width that is not a power of two becomes a factor (peft/factor.ts): `auto` (default: the cheaper of
+   * mixed radix and the direct sum, by closed-form count), `mixed-radix` or `direct-sum`. A saved adapter
+   * without this field predates mixed radix and means `direct-sum` (`fromSaved`).
+   */
+  readonly factorForm?: FactorForm;
   /** Fixed circuits instead of a template (power-of-two dimensions); their parameters are θ. */
   readonly circuit?: CircuitPair<Circuit>;
   /** OpenQASM 3 programs whose `input` angles are θ (power-of-two dimensions). */
@@ -90,7 +98,8 @@ function sources(c: Normalized): { p: CircuitSource; q: CircuitSource } {
     // JSON round trips lose the frozen IR: rebuild and validate.
     return { p: { circuit: makeCircuit(cs.p) }, q: { circuit: makeCircuit(cs.q) } };
   }
-  return { p: { template: c.template, layers: c.layers }, q: { template: c.template, layers: c.layers } };
+  const t = { template: c.template, layers: c.layers, form: c.factorForm };
+  return { p: t, q: t };
 }
 
 function readQasmFiles(files: CircuitPair<string>): CircuitPair<string> {
@@ -147,10 +156,21 @@ export class QuantumPeftLayer extends OrthogonalFactorLayer {
     ];
   }
 
+  /**
+   * Each factor as ONE circuit on ⌈log₂d⌉ qubits with its trained angles (`factorCircuit`: a mixed-radix
+   * circuit, a template circuit, or a flattened direct sum); a 1-wide factor has none.
+   */
   override circuits(): AdapterCircuit[] {
-    const tp = Float64Array.from(this.thetaP.dataSync());
-    const tq = Float64Array.from(this.thetaQ.dataSync());
-    return [...planCircuits(this.planP, tp), ...planCircuits(this.planQ, tq)];
+    const out: AdapterCircuit[] = [];
+    for (const [name, plan, v] of [
+      ['P', this.planP, this.thetaP],
+      ['Q', this.planQ, this.thetaQ],
+    ] as const) {
+      if (plan.dim === 1) continue;
+      const { circuit, rowBasis } = factorCircuit(plan);
+      out.push({ name, circuit, theta: Float64Array.from(v.dataSync()), rowBasis, periodic: true });
+    }
+    return out;
   }
 }
 
@@ -180,6 +200,7 @@ export const quantumPeftMethod: MethodDef<Normalized> = {
       alpha: numField(c, 'alpha', 1),
       template,
       layers: intField(c, 'layers', 2, 0),
+      factorForm: enumField(c, 'factorForm', FACTOR_FORMS, 'auto'),
       angleInit: enumField(c, 'angleInit', ['small', 'uniform', 'zero'] as const, 'small'),
       angleStd: numField(c, 'angleStd', 0.1, 0),
       path: enumField(c, 'path', ['kernel', 'ops'] as const, 'kernel'),
@@ -194,8 +215,11 @@ export const quantumPeftMethod: MethodDef<Normalized> = {
       const count = (s: CircuitSource) => ('circuit' in s ? s.circuit.params.length : 0);
       return count(src.p) + count(src.q) + config.rank;
     }
-    const tpl = TEMPLATES[config.template];
-    const t = (n: number) => tpl.paramCount(n, config.layers);
-    return directSumParamCount(dIn, t) + directSumParamCount(dOut, t) + config.rank;
+    const count = (d: number) => factorParamCount(d, config.template, config.layers, config.factorForm);
+    return count(dIn) + count(dOut) + config.rank;
+  },
+  fromSaved(saved) {
+    // adapters saved before mixed radix existed have no factorForm: their factors are direct sums
+    return saved.factorForm === undefined ? { ...saved, factorForm: 'direct-sum' } : saved;
   },
 };

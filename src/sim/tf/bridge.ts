@@ -14,7 +14,7 @@ import type { Matrix } from '../../util/matrix.ts';
 import { vjp, vjpStates } from '../adjoint.ts';
 import { assertReal } from '../kernels.ts';
 import { compile } from '../program.ts';
-import { applyToStates, columns } from '../simulate.ts';
+import { applyToStates, checkSubspace, columns, leadingBasis, subspaceColumns } from '../simulate.ts';
 
 function checkTheta(circuit: Circuit, theta: tf.Tensor): void {
   if (theta.rank !== 1 || theta.shape[0] !== circuit.params.length) {
@@ -87,4 +87,45 @@ export function applyCircuit(circuit: Circuit, theta: tf.Tensor1D, states: tf.Te
     return { value, gradFunc };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(theta, states) as tf.Tensor2D;
+}
+
+/**
+ * The circuit restricted to a subspace as a float32 [d, K] tensor, P[r][c] = U[basis[r]][basis[c]]
+ * (see `subspaceColumns`), differentiable with respect to `theta` through the adjoint method: the upstream
+ * gradient is scattered back to the register's rows, so rows outside the subspace get none. This is how a
+ * mixed-radix factor (one circuit on ⌈log₂d⌉ qubits) enters tfjs. The caller owns the result.
+ */
+export function circuitSubspaceColumns(
+  circuit: Circuit,
+  theta: tf.Tensor1D,
+  basis: Int32Array,
+  k: number,
+): tf.Tensor2D {
+  checkTheta(circuit, theta);
+  assertReal(compile(circuit));
+  const n = 2 ** circuit.qubits;
+  const d = basis.length;
+  checkSubspace(circuit, basis, k);
+  const leading = leadingBasis(basis, k);
+  const op = tf.customGrad(((th: tf.Tensor) => {
+    const angles = Float64Array.from(th.dataSync());
+    const p = subspaceColumns(circuit, angles, basis, k);
+    const value = tf.tensor2d(Float32Array.from(p.data), [d, k], 'float32');
+    const gradFunc = (dy: tf.Tensor) => {
+      const up = dy.dataSync();
+      const g = new Float64Array(n * k);
+      for (let r = 0; r < d; r++) for (let c = 0; c < k; c++) g[basis[r]! * k + c] = up[r * k + c]!;
+      const upstream: Matrix = { rows: n, cols: k, data: g };
+      let grad: Float64Array;
+      if (leading) grad = vjp(circuit, angles, upstream, { dtype: 'float64' }).grad;
+      else {
+        const states = new Float64Array(n * k);
+        for (let c = 0; c < k; c++) states[basis[c]! * k + c] = 1;
+        grad = vjpStates(circuit, angles, { rows: n, cols: k, data: states }, upstream).grad;
+      }
+      return [tf.tensor1d(Float32Array.from(grad), 'float32')];
+    };
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(theta) as tf.Tensor2D;
 }
