@@ -13,15 +13,23 @@
  * ```
  */
 
-export { applyCircuit, circuitColumns } from '../sim/tf/bridge.ts';
+export { applyCircuit, circuitColumns, circuitSubspaceColumns } from '../sim/tf/bridge.ts';
 export { type AdapterCircuit, AdapterLayer, type LoraFactors } from './adapter.ts';
 export { expm, taylorApply } from './expm.ts';
 export {
   type CircuitSource,
   type ColumnsPath,
+  FACTOR_FORMS,
+  type FactorForm,
   type FactorPlan,
+  factorCircuit,
   factorColumns,
+  factorMatrix,
+  factorParamCount,
+  factorQubits,
+  factorRowBasis,
   planFactor,
+  resolveFactorForm,
 } from './factor.ts';
 export * from './methods/index.ts';
 export { getPeftModel, matchTargets, PeftModel } from './model.ts';

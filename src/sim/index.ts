@@ -9,8 +9,11 @@ export {
   allocate,
   applyToStates,
   basisBatch,
+  checkSubspace,
   columns,
+  leadingBasis,
   rowsTimes,
   type SimOptions,
+  subspaceColumns,
   unitary,
 } from './simulate.ts';

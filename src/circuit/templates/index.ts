@@ -4,6 +4,17 @@ import { simplifiedTwoDesignTemplate } from './simplified-two-design.ts';
 import type { TemplateDef, TemplateName } from './types.ts';
 
 export { alternatingRyCz, alternatingRyCzTemplate } from './alternating-ry-cz.ts';
+export {
+  grayCode,
+  MAX_WIDTH,
+  type MixedRadixShape,
+  mixedRadixCircuit,
+  mixedRadixParamCount,
+  mixedRadixRowBasis,
+  mixedRadixShape,
+  quditRotations,
+  quditTwoDesign,
+} from './mixed-radix.ts';
 export { simplifiedTwoDesign, simplifiedTwoDesignTemplate } from './simplified-two-design.ts';
 export type { ParamBlock, TemplateDef, TemplateName } from './types.ts';
 
