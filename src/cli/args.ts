@@ -9,6 +9,8 @@ import { getTemplate, type TemplateDef } from '../circuit/templates/index.ts';
 import { describe, InputError } from '../errors.ts';
 import { readQasmFile } from '../qasm/file.ts';
 import type { ParsedQasm } from '../qasm/lower.ts';
+import { FACTOR_FORMS, type FactorForm } from '../peft/factor.ts';
+import { type WidthFactor, widthFactor } from '../peft/width-factor.ts';
 import { uniformAngles } from '../util/random.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -53,6 +55,8 @@ export function intFlag(
 /** The flags that pick a template circuit and its angles. */
 export const circuitFlags = {
   qubits: { type: 'string' },
+  width: { type: 'string' },
+  form: { type: 'string', default: 'auto' },
   layers: { type: 'string' },
   template: { type: 'string', default: 'simplified-two-design' },
   seed: { type: 'string' },
@@ -67,6 +71,8 @@ export interface CircuitChoice {
   angles: Float64Array;
   /** Where the angles came from, for humans: `seed 3` or the file name. */
   source: string;
+  /** With `--width D`: the whole D-wide factor, whose one circuit `circuit` is (any D ≥ 2). */
+  factor?: WidthFactor;
 }
 
 /** Read a JSON array of finite numbers with `count` entries from a file. */
@@ -105,9 +111,20 @@ export function readAnglesFile(path: string, count: number): Float64Array {
 /** Resolve the circuit-selection flags: template, shape, and angles from `--seed` (default 0) or `--angles`. */
 export function chooseCircuit(values: Record<string, unknown>): CircuitChoice {
   const template = getTemplate(String(values.template));
-  const qubits = intFlag('qubits', values.qubits, undefined, 1, 30);
+  if (values.width !== undefined && values.qubits !== undefined) {
+    throw new InputError('give either --qubits N (a 2^N-wide circuit) or --width D (any width), not both');
+  }
   const layers = intFlag('layers', values.layers, undefined, 0, 10_000);
-  const circuit = template.build(qubits, layers);
+  let factor: WidthFactor | undefined;
+  if (values.width !== undefined) {
+    const form = String(values.form ?? 'auto') as FactorForm;
+    if (!FACTOR_FORMS.includes(form))
+      throw new InputError(`--form must be one of ${FACTOR_FORMS.join(', ')}, got ${describe(form)}`);
+    const width = intFlag('width', values.width, undefined, 2, 2 ** 30);
+    factor = widthFactor(width, layers, { template: template.name, form });
+  }
+  const qubits = factor ? factor.circuit.qubits : intFlag('qubits', values.qubits, undefined, 1, 30);
+  const circuit = factor ? factor.circuit : template.build(qubits, layers);
   if (values.seed !== undefined && values.angles !== undefined) {
     throw new InputError('give either --seed or --angles, not both');
   }
@@ -120,6 +137,7 @@ export function chooseCircuit(values: Record<string, unknown>): CircuitChoice {
       circuit,
       angles: readAnglesFile(path, circuit.params.length),
       source: path,
+      ...(factor ? { factor } : {}),
     };
   }
   const seed = intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1);
@@ -130,6 +148,7 @@ export function chooseCircuit(values: Record<string, unknown>): CircuitChoice {
     circuit,
     angles: uniformAngles(circuit.params.length, seed),
     source: `seed ${seed}`,
+    ...(factor ? { factor } : {}),
   };
 }
 

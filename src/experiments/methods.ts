@@ -137,6 +137,8 @@ export function adapterConfig(spec: MethodSpec, seed: number, totalSteps: number
       if (spec.method === 'quantum-peft') {
         c.layers = spec.layers ?? QUANTUM_DEFAULTS.layers;
         c.angleInit ??= QUANTUM_DEFAULTS.angleInit;
+        // the published experiment tables were made with direct-sum factors; keep them reproducible
+        c.factorForm ??= 'direct-sum';
       } else if (spec.layers !== undefined) {
         throw new InputError(
           'quantum-peft-lie has no circuit layers (it parametrises the Lie algebra directly); drop --layers',

@@ -36,6 +36,11 @@ export interface ExpressibilityOptions {
   referenceSamples?: number;
   /** Seed of the sampled reference (K > 1); default `seed`. */
   referenceSeed?: number;
+  /**
+   * N of the reference law: the dimension of the invariant subspace the circuit's states live in (a
+   * mixed-radix or direct-sum factor of width d: d); default 2^qubits.
+   */
+  dimension?: number;
 }
 
 export interface ExpressibilityResult {
@@ -136,6 +141,12 @@ export function expressibility(circuit: Circuit, options: ExpressibilityOptions 
   const runner = columnRunner(circuit, k);
   const dim = runner.dim;
   if (dim < 2) throw new InputError('expressibility needs at least one qubit');
+  const lawDim = options.dimension ?? dim;
+  if (!Number.isInteger(lawDim) || lawDim < Math.max(2, k) || lawDim > dim) {
+    throw new InputError(
+      `dimension must be an integer in ${Math.max(2, k)}..${dim}, got ${describe(lawDim)}`,
+    );
+  }
   const rng = createRng(seed);
   const theta = new Float64Array(circuit.params.length);
   const fidelities = new Float64Array(samples);
@@ -160,12 +171,12 @@ export function expressibility(circuit: Circuit, options: ExpressibilityOptions 
   const counts = histogram(fidelities, bins);
   const refCount = options.referenceSamples ?? Math.max(20_000, 10 * samples);
   positiveInt('referenceSamples', refCount);
-  const logQ = stiefelReferenceLogProbabilities(dim, k, bins, refCount, options.referenceSeed ?? seed);
+  const logQ = stiefelReferenceLogProbabilities(lawDim, k, bins, refCount, options.referenceSeed ?? seed);
   const boot = bootstrapKl(fidelities, bins, logQ, 64, seed ^ 0x626f6f74);
   const floor = klNullDistribution(logQ, samples, { seed: (options.referenceSeed ?? seed) ^ 0x6e756c6c });
   return {
     kl: klFromCounts(counts, logQ),
-    klHaar: k === 1 ? klFromCounts(counts, betaBinLogProbabilities(haarFidelityLaw(dim), bins)) : null,
+    klHaar: k === 1 ? klFromCounts(counts, betaBinLogProbabilities(haarFidelityLaw(lawDim), bins)) : null,
     samplingFloor: floor.mean,
     samplingError: floor.sd,
     bootstrapError: boot,

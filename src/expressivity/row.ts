@@ -6,6 +6,9 @@ import type { Circuit } from '../circuit/ir.ts';
 import { makeCircuit } from '../circuit/ir.ts';
 import { getTemplate } from '../circuit/templates/index.ts';
 import { describe, InputError } from '../errors.ts';
+import type { FactorForm } from '../peft/factor.ts';
+import { widthFactor } from '../peft/width-factor.ts';
+import { leadingBasis } from '../sim/simulate.ts';
 import { effectiveDimension } from './capacity.ts';
 import { DEFAULT_BINS, expressibility } from './expressibility.ts';
 import { realStateMeyerWallach } from './meyer-wallach.ts';
@@ -47,7 +50,14 @@ export const DEFAULT_SETTINGS: MetricSettings = {
 /** What one row is computed for: a template at (qubits, layers), or a circuit given as data. */
 export type SweepTask =
   | { readonly kind: 'template'; readonly template: string; readonly qubits: number; readonly layers: number }
-  | { readonly kind: 'circuit'; readonly label: string; readonly circuit: Circuit };
+  | { readonly kind: 'circuit'; readonly label: string; readonly circuit: Circuit }
+  | {
+      /** An adapter factor of any width (peft/width-factor.ts), measured on its d-dimensional subspace. */
+      readonly kind: 'width';
+      readonly width: number;
+      readonly layers: number;
+      readonly form?: FactorForm;
+    };
 
 export interface ExpressivityRow {
   /** Template name, or the label of a given circuit (e.g. the QASM file). */
@@ -89,6 +99,8 @@ export interface ExpressivityRow {
 export function taskCircuit(task: SweepTask): Circuit {
   if (task.kind === 'template') return getTemplate(task.template).build(task.qubits, task.layers);
   if (task.kind === 'circuit') return makeCircuit(task.circuit);
+  if (task.kind === 'width')
+    return widthFactor(task.width, task.layers, { form: task.form ?? 'auto' }).circuit;
   throw new InputError(`unknown sweep task kind ${describe((task as { kind?: unknown }).kind)}`);
 }
 
@@ -96,7 +108,16 @@ export function taskCircuit(task: SweepTask): Circuit {
 export function computeRow(task: SweepTask, settings: MetricSettings): ExpressivityRow {
   const circuit = taskCircuit(task);
   const n = circuit.qubits;
-  const layers = task.kind === 'template' ? task.layers : null;
+  const layers = task.kind === 'circuit' ? null : task.layers;
+  // a factor of width d lives on d basis states: the reference laws and the manifold are those of R^d, and
+  // its first K inputs must be its first K rows (true for direct sums, and for mixed radix while K ≤ 2·2^a)
+  const factor =
+    task.kind === 'width' ? widthFactor(task.width, task.layers, { form: task.form ?? 'auto' }) : null;
+  if (factor && !leadingBasis(factor.rowBasis, settings.columns)) {
+    throw new InputError(
+      `columns K = ${settings.columns} of the ${factor.width}-wide ${factor.form} factor: its first K rows are not the register's first K basis states; use K ≤ ${firstRun(factor.rowBasis)}`,
+    );
+  }
   const key = [n, layers ?? 0xffff];
   const k = settings.columns;
   const e = expressibility(circuit, {
@@ -105,6 +126,7 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
     bins: settings.bins,
     seed: streamSeed(settings.seed, STREAM.expressibility, ...key),
     referenceSeed: streamSeed(settings.seed, STREAM.stiefelReference, n, k),
+    ...(factor ? { dimension: factor.width } : {}),
   });
   const d = effectiveDimension(circuit, {
     columns: k,
@@ -116,8 +138,9 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
     samples: Math.max(2, settings.samples),
     seed: streamSeed(settings.seed, STREAM.trainability, ...key),
   });
+  // reachability's random targets span the whole register, not the factor's subspace: skipped for factors
   const r =
-    settings.reachTargets > 0
+    settings.reachTargets > 0 && !factor
       ? reachability(circuit, {
           columns: k,
           targets: settings.reachTargets,
@@ -127,7 +150,12 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
         }).mean
       : null;
   return {
-    circuit: task.kind === 'template' ? task.template : task.label,
+    circuit:
+      task.kind === 'template'
+        ? task.template
+        : task.kind === 'circuit'
+          ? task.label
+          : `${factor!.form} d=${task.width}`,
     qubits: n,
     layers,
     columns: k,
@@ -140,10 +168,17 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
     entanglement: e.meanEntanglement,
     entanglementReference: realStateMeyerWallach(n),
     effectiveDimension: d.rank,
-    manifoldDimension: d.manifoldDimension,
+    manifoldDimension: factor ? factor.width * k - (k * (k + 1)) / 2 : d.manifoldDimension,
     redundancy: d.redundancy,
     gradVariance: g.global,
     gradVarianceLocal: g.local,
     reachability: r,
   };
+}
+
+/** Length of the leading run basis[i] = i. */
+function firstRun(basis: Int32Array): number {
+  let i = 0;
+  while (i < basis.length && basis[i] === i) i++;
+  return i;
 }

@@ -33,7 +33,19 @@ export {
 } from './factor.ts';
 export * from './methods/index.ts';
 export { getPeftModel, matchTargets, PeftModel } from './model.ts';
+export { MODEL_SHAPES, type ModelShape, type TargetShape } from './model-shapes.ts';
 export * from './param-counts.ts';
+export {
+  getModelShape,
+  MODEL_IDS,
+  type ParamColumn,
+  type ParamRow,
+  type ParamTable,
+  paramColumns,
+  paramTable,
+  paramTableMarkdown,
+  paramTableText,
+} from './param-table.ts';
 export {
   type BaseAdapterConfig,
   getMethod,
@@ -52,6 +64,14 @@ export {
   saveAdapter,
   WEIGHTS_FILE,
 } from './serialize.ts';
+export {
+  type WidthFactor,
+  type WidthFactorReport,
+  widthFactor,
+  widthFactorComment,
+  widthFactorReport,
+  widthFactorText,
+} from './width-factor.ts';
 
 import type { AdaLoraConfig } from './methods/adalora.ts';
 import type { BitFitConfig } from './methods/bitfit.ts';

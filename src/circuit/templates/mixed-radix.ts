@@ -1,5 +1,5 @@
 /**
- * A mixed-radix register for any width d as ONE qubit circuit on n = ⌈log₂d⌉ wires (METHOD.md §3).
+ * A mixed-radix register for any width d as ONE qubit circuit on n = ⌈log₂d⌉ wires (docs/method.md §3).
  *
  * Write d = m·2^a with m odd. Wires 0..a−1 are qubits; the top b = ⌈log₂m⌉ wires a..n−1 hold a qudit of
  * dimension m. **Row map** (`mixedRadixRowBasis`): row r = l·2^a + j of the d×K factor (level l < m of the

@@ -6,11 +6,14 @@ import type { SweepTask } from '../../expressivity/row.ts';
 import { defaultWorkers, runSweep, templateTasks } from '../../expressivity/sweep.ts';
 import { expressivityTable } from '../../expressivity/table.ts';
 import { readQasmFile } from '../../qasm/file.ts';
+import type { FactorForm } from '../../peft/factor.ts';
+import { widthSweepTask } from '../../peft/width-factor.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import { type Command, processIo } from '../command.ts';
 
 const help = `usage: qpeft expressivity --qubits 2..10 --layers 0..8 [--template NAME | --qasm FILE] [--columns K]
                           [--samples S] [--seed S] [--json | --csv | --markdown] [--plot DIR] [--workers W]
+       qpeft expressivity --width 512,768,1024 --layers 0..4 [--form auto|mixed-radix|direct-sum] …
 
 Expressivity of a circuit family against depth, one row per (qubits, layers):
   expressibility   KL (nats) of the fidelity histogram over random θ pairs from the real-state law
@@ -26,6 +29,10 @@ Expressivity of a circuit family against depth, one row per (qubits, layers):
   --qubits, --layers  a number, a range a..b, or a comma list of them (e.g. 4,6,8)
   --template          ${'simplified-two-design'} (default) or alternating-ry-cz
   --qasm FILE         an OpenQASM 3 circuit with input angles instead of a template (one row)
+  --width D           adapter factors of any width D (a list as --qubits), one circuit on ceil(log2 D) qubits
+                      each (--form: auto, the cheaper, mixed-radix or direct-sum), measured on their D-dim
+                      subspace: the reference laws and the manifold use N = D, reach is skipped (its random
+                      targets span the whole register), Q ref stays the register's
   --columns K         columns of U compared (default 1: states)
   --samples S         random θ pairs / draws per row (default 1000)
   --seed S            reproducible for any --workers (default 0)
@@ -59,6 +66,8 @@ export const expressivityCommand: Command = {
   async run(argv, io) {
     const { values } = parseFlags('expressivity', argv, {
       qubits: { type: 'string' },
+      width: { type: 'string' },
+      form: { type: 'string' },
       layers: { type: 'string' },
       template: { type: 'string' },
       qasm: { type: 'string' },
@@ -85,7 +94,21 @@ export const expressivityCommand: Command = {
         );
       }
       tasks = [{ kind: 'circuit', label: basename(values.qasm), circuit: readQasmFile(values.qasm).circuit }];
+    } else if (values.width !== undefined) {
+      if (values.qubits !== undefined || values.template !== undefined) {
+        throw new InputError(
+          '--width measures adapter factors: do not combine it with --qubits or --template',
+        );
+      }
+      if (values.layers === undefined)
+        throw new InputError('missing required flag --layers (e.g. --layers 0..4)');
+      const layers = parseIntList('layers', values.layers, 0, 1000);
+      const form = (values.form ?? 'auto') as FactorForm;
+      tasks = parseIntList('width', values.width, 2, 2 ** 20).flatMap((w) =>
+        layers.map((l) => widthSweepTask(w, l, form)),
+      );
     } else {
+      if (values.form !== undefined) throw new InputError('--form applies to --width only');
       if (values.qubits === undefined)
         throw new InputError('missing required flag --qubits (e.g. --qubits 2..10)');
       if (values.layers === undefined)
@@ -111,7 +134,9 @@ export const expressivityCommand: Command = {
     else if (values.csv) io.out(expressivityTable(rows, 'csv'));
     else if (values.markdown) io.out(expressivityTable(rows, 'markdown'));
     else {
-      io.out(`${rows[0]!.circuit}, K = ${columns} column(s), ${samples} samples, seed ${seed}`);
+      io.out(
+        `${values.width !== undefined ? 'adapter factors' : rows[0]!.circuit}, K = ${columns} column(s), ${samples} samples, seed ${seed}`,
+      );
       io.out(expressivityTable(rows, 'text'));
     }
     return 0;

@@ -1,6 +1,7 @@
 import { bindParameters, complexGates, gateStats } from '../../circuit/ir.ts';
 import { InputError } from '../../errors.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
+import { widthFactorComment } from '../../peft/width-factor.ts';
 import { parseCoupling } from '../../qasm/connectivity.ts';
 import { exportQasm, QASM_BASES, type QasmBasis, type QasmStats, qasmStats } from '../../qasm/export.ts';
 import { readQasmFile } from '../../qasm/file.ts';
@@ -9,7 +10,8 @@ import { chooseCircuit, chooseQasmCircuit, circuitFlags, parseFlags } from '../a
 import type { Command, Io } from '../command.ts';
 import { printUnitary } from '../unitary-view.ts';
 
-const help = `usage: qpeft qasm --qubits N --layers L [--template simplified-two-design|alternating-ry-cz]
+const help = `usage: qpeft qasm (--qubits N | --width D [--form auto|mixed-radix|direct-sum]) --layers L
+                  [--template simplified-two-design|alternating-ry-cz]
                   [--seed S | --angles FILE] [--qasm-version 2|3] [--basis native|ibm|u-cx]
                   [--unbound] [--measure] [--stats] [--coupling linear|all|0-1,1-2,…] [--route]
                   [--to qiskit|cirq|braket|quil|pyquil] [--out FILE]
@@ -17,7 +19,8 @@ const help = `usage: qpeft qasm --qubits N --layers L [--template simplified-two
 
 Write a template circuit as OpenQASM (3 by default) with its angles bound (--seed S, default 0, draws the
 same angles as 'qpeft unitary'; --angles FILE reads a JSON array), or with --unbound (OpenQASM 3) as
-'input float[64] thetaK;' parameters. --basis: native (ry, cz, … as built), ibm (rz, sx, x, cz) or
+'input float[64] thetaK;' parameters. --width D writes the whole D-wide adapter factor (any D ≥ 2) as one
+program on ⌈log₂D⌉ qubits; a comment says which basis states hold P's rows. --basis: native (ry, cz, … as built), ibm (rz, sx, x, cz) or
 u-cx (u3/U and cx); ibm and u-cx equal native up to a global phase. --measure measures every qubit into c.
 --stats prints gate counts, two-qubit count, depth and the connectivity check (on stderr when the program
 goes to stdout). --coupling checks the two-qubit gates against a coupling map (default linear); a circuit
@@ -147,6 +150,7 @@ export const qasmCommand: Command = {
         ...(values.unbound ? { unbound: true } : { bindings: ch.angles }),
         measure: values.measure,
         ...(coupling !== undefined ? { coupling, routing: values.route ? 'swap' : 'error' } : {}),
+        ...(ch.factor ? { comment: widthFactorComment(ch.factor) } : {}),
       });
     }
     const stats = values.stats
