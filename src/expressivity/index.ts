@@ -60,6 +60,5 @@ export {
   type SweepOptions,
   type SweepProgress,
   templateTasks,
-  widthTasks,
 } from './sweep.ts';
 export { type GradientVarianceResult, gradientVariance, localObservable } from './trainability.ts';

@@ -6,9 +6,6 @@ import type { Circuit } from '../circuit/ir.ts';
 import { makeCircuit } from '../circuit/ir.ts';
 import { getTemplate } from '../circuit/templates/index.ts';
 import { describe, InputError } from '../errors.ts';
-import type { FactorForm } from '../peft/factor.ts';
-import { widthFactor } from '../peft/width-factor.ts';
-import { leadingBasis } from '../sim/simulate.ts';
 import { effectiveDimension } from './capacity.ts';
 import { DEFAULT_BINS, expressibility } from './expressibility.ts';
 import { realStateMeyerWallach } from './meyer-wallach.ts';
@@ -50,13 +47,20 @@ export const DEFAULT_SETTINGS: MetricSettings = {
 /** What one row is computed for: a template at (qubits, layers), or a circuit given as data. */
 export type SweepTask =
   | { readonly kind: 'template'; readonly template: string; readonly qubits: number; readonly layers: number }
-  | { readonly kind: 'circuit'; readonly label: string; readonly circuit: Circuit }
   | {
-      /** An adapter factor of any width (peft/width-factor.ts), measured on its d-dimensional subspace. */
-      readonly kind: 'width';
-      readonly width: number;
-      readonly layers: number;
-      readonly form?: FactorForm;
+      readonly kind: 'circuit';
+      readonly label: string;
+      readonly circuit: Circuit;
+      /** Layers, when the circuit came from a family (printed in the row). */
+      readonly layers?: number;
+      /**
+       * The dimension d of a subspace spanned by the register's first basis states that the circuit leaves
+       * invariant (an adapter factor of width d, `peft/width-factor.ts`): the reference laws and the manifold
+       * are then those of R^d, and reachability (random targets on the whole register) is skipped.
+       */
+      readonly dimension?: number;
+      /** The largest K for which the first K inputs are rows of that subspace. */
+      readonly maxColumns?: number;
     };
 
 export interface ExpressivityRow {
@@ -99,8 +103,6 @@ export interface ExpressivityRow {
 export function taskCircuit(task: SweepTask): Circuit {
   if (task.kind === 'template') return getTemplate(task.template).build(task.qubits, task.layers);
   if (task.kind === 'circuit') return makeCircuit(task.circuit);
-  if (task.kind === 'width')
-    return widthFactor(task.width, task.layers, { form: task.form ?? 'auto' }).circuit;
   throw new InputError(`unknown sweep task kind ${describe((task as { kind?: unknown }).kind)}`);
 }
 
@@ -108,14 +110,11 @@ export function taskCircuit(task: SweepTask): Circuit {
 export function computeRow(task: SweepTask, settings: MetricSettings): ExpressivityRow {
   const circuit = taskCircuit(task);
   const n = circuit.qubits;
-  const layers = task.kind === 'circuit' ? null : task.layers;
-  // a factor of width d lives on d basis states: the reference laws and the manifold are those of R^d, and
-  // its first K inputs must be its first K rows (true for direct sums, and for mixed radix while K ≤ 2·2^a)
-  const factor =
-    task.kind === 'width' ? widthFactor(task.width, task.layers, { form: task.form ?? 'auto' }) : null;
-  if (factor && !leadingBasis(factor.rowBasis, settings.columns)) {
+  const layers = task.kind === 'circuit' ? (task.layers ?? null) : task.layers;
+  const sub = task.kind === 'circuit' && task.dimension !== undefined ? task.dimension : null;
+  if (sub !== null && task.kind === 'circuit' && settings.columns > (task.maxColumns ?? sub)) {
     throw new InputError(
-      `columns K = ${settings.columns} of the ${factor.width}-wide ${factor.form} factor: its first K rows are not the register's first K basis states; use K ≤ ${firstRun(factor.rowBasis)}`,
+      `columns K = ${settings.columns} of ${task.label}: its first K inputs are not all rows of its ${sub}-dimensional subspace; use K ≤ ${task.maxColumns ?? sub}`,
     );
   }
   const key = [n, layers ?? 0xffff];
@@ -126,7 +125,7 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
     bins: settings.bins,
     seed: streamSeed(settings.seed, STREAM.expressibility, ...key),
     referenceSeed: streamSeed(settings.seed, STREAM.stiefelReference, n, k),
-    ...(factor ? { dimension: factor.width } : {}),
+    ...(sub !== null ? { dimension: sub } : {}),
   });
   const d = effectiveDimension(circuit, {
     columns: k,
@@ -138,9 +137,9 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
     samples: Math.max(2, settings.samples),
     seed: streamSeed(settings.seed, STREAM.trainability, ...key),
   });
-  // reachability's random targets span the whole register, not the factor's subspace: skipped for factors
+  // reachability's random targets span the whole register, not the subspace: skipped there
   const r =
-    settings.reachTargets > 0 && !factor
+    settings.reachTargets > 0 && sub === null
       ? reachability(circuit, {
           columns: k,
           targets: settings.reachTargets,
@@ -150,12 +149,7 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
         }).mean
       : null;
   return {
-    circuit:
-      task.kind === 'template'
-        ? task.template
-        : task.kind === 'circuit'
-          ? task.label
-          : `${factor!.form} d=${task.width}`,
+    circuit: task.kind === 'template' ? task.template : task.label,
     qubits: n,
     layers,
     columns: k,
@@ -168,17 +162,10 @@ export function computeRow(task: SweepTask, settings: MetricSettings): Expressiv
     entanglement: e.meanEntanglement,
     entanglementReference: realStateMeyerWallach(n),
     effectiveDimension: d.rank,
-    manifoldDimension: factor ? factor.width * k - (k * (k + 1)) / 2 : d.manifoldDimension,
+    manifoldDimension: sub !== null ? sub * k - (k * (k + 1)) / 2 : d.manifoldDimension,
     redundancy: d.redundancy,
     gradVariance: g.global,
     gradVarianceLocal: g.local,
     reachability: r,
   };
-}
-
-/** Length of the leading run basis[i] = i. */
-function firstRun(basis: Int32Array): number {
-  let i = 0;
-  while (i < basis.length && basis[i] === i) i++;
-  return i;
 }

@@ -8,7 +8,6 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { getTemplate } from '../circuit/templates/index.ts';
 import { describe, InputError, QpeftError } from '../errors.ts';
-import { FACTOR_FORMS, type FactorForm } from '../peft/factor.ts';
 import {
   computeRow,
   DEFAULT_SETTINGS,
@@ -48,23 +47,6 @@ export function templateTasks(
   const tasks: SweepTask[] = [];
   for (const n of qubits)
     for (const l of layers) tasks.push({ kind: 'template', template, qubits: n, layers: l });
-  return tasks;
-}
-
-/**
- * Tasks for adapter factors of the given widths and depths (`form`: see `peft/factor.ts`; checked here so
- * that a bad value fails before any worker starts).
- */
-export function widthTasks(
-  widths: readonly number[],
-  layers: readonly number[],
-  form: FactorForm = 'auto',
-): SweepTask[] {
-  if (!FACTOR_FORMS.includes(form)) {
-    throw new InputError(`form must be one of ${FACTOR_FORMS.join(', ')}, got ${describe(form)}`);
-  }
-  const tasks: SweepTask[] = [];
-  for (const width of widths) for (const l of layers) tasks.push({ kind: 'width', width, layers: l, form });
   return tasks;
 }
 

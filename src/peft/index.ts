@@ -71,6 +71,7 @@ export {
   widthFactorComment,
   widthFactorReport,
   widthFactorText,
+  widthSweepTask,
 } from './width-factor.ts';
 
 import type { AdaLoraConfig } from './methods/adalora.ts';

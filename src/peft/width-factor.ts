@@ -8,6 +8,7 @@ import type { TemplateName } from '../circuit/templates/index.ts';
 import { describe, InputError } from '../errors.ts';
 import { type Matrix, orthogonalityError, toRows } from '../util/matrix.ts';
 import {
+  FACTOR_FORMS,
   type FactorForm,
   type FactorPlan,
   factorCircuit,
@@ -113,4 +114,37 @@ export function widthFactorComment(f: WidthFactor): string {
         })()
       : `row r of P is basis state r (the first ${f.width} basis states)`;
   return `qpeft ${f.width}-wide factor (${f.form}, ${f.template}, L=${f.layers}, ${f.count} angles) on ${f.circuit.qubits} qubits; P = the circuit's matrix on the rows below, first K of them as columns; ${where}; bit order little (wire 0 = LSB)`;
+}
+
+/**
+ * The factor as an expressivity task (`expressivity` SweepTask of kind `circuit`): its one circuit, measured on
+ * its d-dimensional subspace, for K up to the number of leading rows that are the register's first basis
+ * states (all d for direct sums; at least 2^a for mixed radix).
+ */
+export function widthSweepTask(
+  width: number,
+  layers: number,
+  form: FactorForm = 'auto',
+): {
+  kind: 'circuit';
+  label: string;
+  circuit: Circuit;
+  layers: number;
+  dimension: number;
+  maxColumns: number;
+} {
+  if (!FACTOR_FORMS.includes(form)) {
+    throw new InputError(`form must be one of ${FACTOR_FORMS.join(', ')}, got ${describe(form)}`);
+  }
+  const f = widthFactor(width, layers, { form });
+  let lead = 0;
+  while (lead < f.rowBasis.length && f.rowBasis[lead] === lead) lead++;
+  return {
+    kind: 'circuit',
+    label: `${f.form} d=${width}`,
+    circuit: f.circuit,
+    layers,
+    dimension: width,
+    maxColumns: lead,
+  };
 }

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expressibility, expressibilityOfFidelities } from '../../src/expressivity/expressibility.ts';
-import { computeRow, DEFAULT_SETTINGS, widthTasks } from '../../src/expressivity/index.ts';
+import { computeRow, DEFAULT_SETTINGS } from '../../src/expressivity/index.ts';
 import { numericalRank, singularValues } from '../../src/expressivity/linalg.ts';
 import { factorMatrix } from '../../src/peft/factor.ts';
-import { widthFactor } from '../../src/peft/width-factor.ts';
+import { widthFactor, widthSweepTask } from '../../src/peft/width-factor.ts';
 import { uniformAngles } from '../../src/util/random.ts';
 import { cli } from '../qasm/helpers.ts';
 
@@ -20,7 +20,7 @@ describe('expressivity of factors of any width', () => {
     [24, 'direct-sum'],
   ] as const) {
     it(`${form} d = ${d}: the effective dimension is the rank of a finite-difference Jacobian of P`, () => {
-      const row = computeRow({ kind: 'width', width: d, layers: 2, form }, { ...FAST, columns: 2, seed: 3 });
+      const row = computeRow(widthSweepTask(d, 2, form), { ...FAST, columns: 2, seed: 3 });
       const f = widthFactor(d, 2, { form });
       expect(row.params).toBe(f.count);
       expect(row.manifoldDimension).toBe(d * 2 - 3);
@@ -53,7 +53,7 @@ describe('expressivity of factors of any width', () => {
     expect(() => expressibility(f.circuit, { samples: 10, dimension: 33 })).toThrow(
       /dimension must be an integer in 2\.\.32/,
     );
-    expect(() => widthTasks([24], [1], 'qudit' as never)).toThrow(
+    expect(() => widthSweepTask(24, 1, 'qudit' as never)).toThrow(
       /form must be one of auto, mixed-radix, direct-sum/,
     );
   });
@@ -85,5 +85,6 @@ describe('expressivity of factors of any width', () => {
     const k = await cli('expressivity', '--width', '12', '--layers', '1', '--columns', '9', '--workers', '0');
     expect(k.code).not.toBe(0);
     expect(k.err).toMatch(/use K ≤ 8/);
+    expect(rows.map((x: { layers: number }) => x.layers)).toEqual([1, 1]);
   });
 });
