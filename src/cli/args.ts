@@ -7,10 +7,10 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Circuit } from '../circuit/ir.ts';
 import { getTemplate, type TemplateDef } from '../circuit/templates/index.ts';
 import { describe, InputError } from '../errors.ts';
-import { readQasmFile } from '../qasm/file.ts';
-import type { ParsedQasm } from '../qasm/lower.ts';
 import { FACTOR_FORMS, type FactorForm } from '../peft/factor.ts';
 import { type WidthFactor, widthFactor } from '../peft/width-factor.ts';
+import { readQasmFile } from '../qasm/file.ts';
+import type { ParsedQasm } from '../qasm/lower.ts';
 import { uniformAngles } from '../util/random.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
