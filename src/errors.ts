@@ -113,3 +113,16 @@ export class AdapterError extends QpeftError {
     super('E_ADAPTER', message);
   }
 }
+
+/**
+ * Measurement counts (from a QPU, an SDK or `qpeft hardware simulate`) do not fit the measurement plan: a
+ * plan circuit without counts, an id the plan lacks, a bit string of the wrong width, a negative or
+ * non-integer count, zero shots. `circuit` names the plan circuit concerned (null when none applies).
+ */
+export class CountsError extends QpeftError {
+  readonly circuit: string | null;
+  constructor(message: string, circuit: string | null = null) {
+    super('E_COUNTS', message);
+    this.circuit = circuit;
+  }
+}

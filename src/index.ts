@@ -4,6 +4,7 @@ export * from './data/index.ts';
 export * from './errors.ts';
 export * from './experiments/index.ts';
 export * from './expressivity/index.ts';
+export * from './hardware/index.ts';
 export * from './models/index.ts';
 export * from './nn/index.ts';
 export * from './peft/index.ts';

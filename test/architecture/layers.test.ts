@@ -14,7 +14,8 @@ const FLOORS: readonly (readonly string[])[] = [
   ['nn', 'interop', 'sim', 'data'],
   ['qasm', 'models'],
   ['peft', 'expressivity'],
-  ['quant', 'plot'], // quant: adapter directories quantized; plot: charts of expressivity sweeps
+  ['quant', 'plot', 'hardware'], // quant: adapter directories quantized; plot: charts of expressivity sweeps;
+  // hardware: measurement plans, shot simulation and reconstruction of quantum adapters
   ['experiments'], // fine-tuning, experiments, quantization sweeps scored on a task
   ['cli', 'index.ts'], // front ends over the library
 ];

@@ -4,6 +4,7 @@ import { demoCommand } from './demo.ts';
 import { experimentCommand, quickstartCommand } from './experiment.ts';
 import { expressivityCommand } from './expressivity.ts';
 import { finetuneCommand } from './finetune.ts';
+import { hardwareCommand } from './hardware.ts';
 import { paramsCommand } from './params.ts';
 import { pretrainCommand } from './pretrain.ts';
 import { qasmCommand } from './qasm.ts';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   circuitCommand,
   unitaryCommand,
   qasmCommand,
+  hardwareCommand,
   expressivityCommand,
   paramsCommand,
   pretrainCommand,

@@ -1,0 +1,439 @@
+/**
+ * Measurement plans: every circuit × column × setting that determines an adapter's (or a bare template's)
+ * factors from counts, as one OpenQASM program each, plus `plan.json` describing them.
+ *
+ * `plan.json` (format `qpeft-hardware-plan`, version 1) holds, besides the circuit list that scripts read
+ * (`circuits[].id`, `file`, `circuit`, `column`, `setting`, `shots`), everything `reconstruct` and `simulate`
+ * need without the original adapter: each factor's circuit (the IR, angles bound), its trained angles and
+ * true columns' sign references, and for adapters each layer's λ and α.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { bindParameters, type Circuit, makeCircuit } from '../circuit/ir.ts';
+import { getTemplate } from '../circuit/templates/index.ts';
+import { AdapterError, describe, InputError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { loadSafetensors, SafetensorsError, type StTensor } from '../io/safetensors.ts';
+import { planFactor } from '../peft/factor.ts';
+import { parseAdapterQasm } from '../peft/qasm-link.ts';
+import { getMethod } from '../peft/registry.ts';
+import { readAdapterConfig, WEIGHTS_FILE } from '../peft/serialize.ts';
+import { type Coupling, checkConnectivity } from '../qasm/connectivity.ts';
+import { exportQasm, QASM_BASES, type QasmBasis, qasmStats } from '../qasm/export.ts';
+import { dequantizeWeights } from '../io/quant/format.ts';
+import { columns } from '../sim/simulate.ts';
+import { uniformAngles } from '../util/random.ts';
+import { chooseLayout, type Device, deviceSuccessProbability, type LayoutChoice } from './devices.ts';
+import { columnSettings, measurementCircuit, type Setting, settingLabel } from './measurement.ts';
+import { optimizeIbm } from './optimize.ts';
+
+/** The plan file's name inside a plan directory. */
+export const PLAN_FILE = 'plan.json';
+const FORMAT = 'qpeft-hardware-plan';
+const VERSION = 1;
+
+/** How a column's global sign is fixed: entry `index` (its largest under the trained angles) has `sign`. */
+export interface SignReference {
+  readonly column: number;
+  readonly index: number;
+  readonly sign: 1 | -1;
+}
+
+/** One circuit whose first K columns the plan measures (one P or Q factor, or a bare template). */
+export interface PlanFactor {
+  /** `<layer>.P`, `<layer>.Q`, or `template`. */
+  readonly id: string;
+  /** The adapted layer (null for a bare template). */
+  readonly layer: string | null;
+  readonly factor: 'P' | 'Q' | null;
+  readonly qubits: number;
+  /** K: the columns measured. */
+  readonly columns: number;
+  /** The circuit with its angles bound (plain IR data, `makeCircuit` rebuilds it). */
+  readonly circuit: Circuit;
+  /** The trained (or seeded) angles, in the unbound circuit's parameter order. */
+  readonly theta: readonly number[];
+  /** One sign reference per column (see the file comment of measurement.ts). */
+  readonly signs: readonly SignReference[];
+}
+
+/** An adapted layer of an adapter plan: ΔW = α·P·diag(λ)·Qᵀ. */
+export interface PlanLayer {
+  readonly name: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly alpha: number;
+  readonly lambda: readonly number[];
+  readonly p: string;
+  readonly q: string;
+}
+
+/** One measured program of the plan. */
+export interface PlanCircuit {
+  readonly id: string;
+  /** The OpenQASM file, relative to the plan directory. */
+  readonly file: string;
+  /** The factor id (`PlanFactor.id`). */
+  readonly circuit: string;
+  readonly layer: string | null;
+  readonly factor: 'P' | 'Q' | null;
+  readonly column: number;
+  readonly setting: Setting;
+  readonly shots: number;
+  readonly qubits: number;
+  /** Gate counts of the written program (its basis), total, two-qubit, depth. */
+  readonly gates: Readonly<Record<string, number>>;
+  readonly totalGates: number;
+  readonly twoQubitGates: number;
+  readonly depth: number;
+  /** Π (1 − error) over the program's gates and readouts under the device's error rates (null: no device). */
+  readonly successProbability: number | null;
+}
+
+/** The plan (`plan.json`). */
+export interface MeasurementPlan {
+  readonly format: typeof FORMAT;
+  readonly version: typeof VERSION;
+  /** How counts map to basis indices (see `counts.ts`). */
+  readonly bitOrder: string;
+  readonly qasmVersion: 2 | 3;
+  readonly basis: QasmBasis;
+  readonly shots: number;
+  readonly source:
+    | { readonly kind: 'adapter'; readonly dir: string; readonly config: Record<string, unknown> }
+    | {
+        readonly kind: 'template';
+        readonly template: string;
+        readonly qubits: number;
+        readonly layers: number;
+        readonly seed: number | null;
+      };
+  readonly device: {
+    readonly name: string;
+    readonly layout: readonly number[];
+    readonly swaps: number;
+    readonly note: string;
+  } | null;
+  readonly factors: readonly PlanFactor[];
+  readonly layers: readonly PlanLayer[];
+  readonly circuits: readonly PlanCircuit[];
+}
+
+/** The bit order every counts reader documents; printed into plan.json. */
+export const PLAN_BIT_ORDER =
+  'classical bit w holds qubit w; basis index = sum of bit_w * 2^w (wire 0 least significant, as qpeft unitary); Qiskit strings print bit 0 rightmost';
+
+/** Options of `buildPlan`. */
+export interface PlanOptions {
+  /** Shots per circuit recorded in the plan (what the scripts request; default 1000). */
+  shots?: number;
+  qasmVersion?: 2 | 3;
+  basis?: QasmBasis;
+  /** A device (topology and error rates) or a bare coupling map. */
+  device?: Device;
+}
+
+/** The largest qubit count a plan accepts (the reconstruction holds 2^n-entry vectors per column). */
+export const MAX_PLAN_QUBITS = 20;
+
+/** A factor record: true columns of `circuit` at `theta`, their sign references. */
+export function planFactorRecord(spec: {
+  id: string;
+  layer: string | null;
+  factor: 'P' | 'Q' | null;
+  circuit: Circuit;
+  theta: ArrayLike<number>;
+  columns: number;
+}): PlanFactor {
+  const n = spec.circuit.qubits;
+  if (n > MAX_PLAN_QUBITS) {
+    throw new InputError(
+      `${spec.id}: ${n} qubits is above the plan limit of ${MAX_PLAN_QUBITS} (reconstruction stores 2^n amplitudes per column)`,
+    );
+  }
+  const dim = 2 ** n;
+  if (!Number.isInteger(spec.columns) || spec.columns < 1 || spec.columns > dim) {
+    throw new InputError(
+      `${spec.id}: columns K must be an integer in 1..${dim}, got ${describe(spec.columns)}`,
+    );
+  }
+  const bound = bindParameters(spec.circuit, spec.theta);
+  const m = columns(bound, undefined, spec.columns);
+  const signs: SignReference[] = [];
+  for (let k = 0; k < spec.columns; k++) {
+    let best = 0;
+    for (let i = 1; i < dim; i++) {
+      if (Math.abs(m.data[i * spec.columns + k]!) > Math.abs(m.data[best * spec.columns + k]!)) best = i;
+    }
+    signs.push({ column: k, index: best, sign: m.data[best * spec.columns + k]! < 0 ? -1 : 1 });
+  }
+  return {
+    id: spec.id,
+    layer: spec.layer,
+    factor: spec.factor,
+    qubits: n,
+    columns: spec.columns,
+    circuit: bound,
+    theta: Array.from(spec.theta),
+    signs,
+  };
+}
+
+/** The factor of a bare template with seeded angles (the same angles as `qpeft unitary --seed S`). */
+export function templateFactor(
+  template: string,
+  qubits: number,
+  layers: number,
+  seed: number,
+  k: number,
+): PlanFactor {
+  const circuit = getTemplate(template).build(qubits, layers);
+  return planFactorRecord({
+    id: 'template',
+    layer: null,
+    factor: null,
+    circuit,
+    theta: uniformAngles(circuit.params.length, seed),
+    columns: k,
+  });
+}
+
+const MIXED_RADIX_NOTE =
+  'non-power-of-two widths need the single-circuit mixed-radix form (issue #13), which is not on main yet; a plan measures one circuit per factor';
+
+/**
+ * The factors and layers of a saved Quantum-PEFT adapter directory (`saveAdapter`'s layout): for each
+ * target, P (d_in) and Q (d_out), K = the adapter's rank, θ and λ from the safetensors file.
+ */
+export function adapterFactors(dir: string): {
+  factors: PlanFactor[];
+  layers: PlanLayer[];
+  config: Record<string, unknown>;
+} {
+  const saved = readAdapterConfig(dir);
+  if (saved.method !== 'quantum-peft') {
+    throw new AdapterError(
+      `${dir}: hardware plans need a quantum-peft adapter (its P and Q are circuits), got method ${describe(saved.method)}`,
+    );
+  }
+  const config = getMethod('quantum-peft').normalize(saved.config) as unknown as {
+    rank: number;
+    alpha: number;
+    template: string;
+    layers: number;
+    circuit?: unknown;
+    qasm?: unknown;
+  };
+  let tensors: Record<string, StTensor>;
+  try {
+    tensors = dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE)));
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
+    throw e;
+  }
+  const sourceFor = (which: 'p' | 'q') => {
+    if (config.qasm !== undefined) {
+      const q = config.qasm as string | { p: string; q: string };
+      return { circuit: parseAdapterQasm(typeof q === 'string' ? q : q[which], which.toUpperCase()) };
+    }
+    if (config.circuit !== undefined) {
+      const c = config.circuit as Circuit | { p: Circuit; q: Circuit };
+      return { circuit: makeCircuit('gates' in c ? c : c[which]) };
+    }
+    return { template: config.template as 'simplified-two-design', layers: config.layers };
+  };
+  const factors: PlanFactor[] = [];
+  const layers: PlanLayer[] = [];
+  for (const t of saved.targets) {
+    const get = (v: string) => {
+      const key = `base_model.model.${t.name}.${v}`;
+      const tensor = tensors[key];
+      if (!tensor) throw new AdapterError(`${dir}: ${WEIGHTS_FILE} has no tensor ${key}`);
+      return Float64Array.from(tensor.data);
+    };
+    const ids: Record<'P' | 'Q', string> = { P: `${t.name}.P`, Q: `${t.name}.Q` };
+    for (const [which, dim] of [
+      ['P', t.in_features],
+      ['Q', t.out_features],
+    ] as const) {
+      const { plan } = planFactor(dim, sourceFor(which === 'P' ? 'p' : 'q'), which);
+      if (plan.kind !== 'circuit') {
+        throw new InputError(`${t.name}.${which}: width ${dim} is not a power of two: ${MIXED_RADIX_NOTE}`);
+      }
+      const theta = get(which === 'P' ? 'theta_p' : 'theta_q');
+      factors.push(
+        planFactorRecord({
+          id: ids[which],
+          layer: t.name,
+          factor: which,
+          circuit: plan.circuit,
+          theta,
+          columns: config.rank,
+        }),
+      );
+    }
+    layers.push({
+      name: t.name,
+      inFeatures: t.in_features,
+      outFeatures: t.out_features,
+      alpha: config.alpha,
+      lambda: Array.from(get('lambda')),
+      p: ids.P,
+      q: ids.Q,
+    });
+  }
+  return { factors, layers, config: saved.config };
+}
+
+/** A checked shot count. */
+export function checkShots(shots: unknown, what = 'shots'): number {
+  if (typeof shots !== 'number' || !Number.isSafeInteger(shots) || shots < 1 || shots > 1e9) {
+    throw new InputError(`${what} must be an integer in 1..1e9, got ${describe(shots)}`);
+  }
+  return shots;
+}
+
+/** The plan's programs, relative file → OpenQASM text. */
+export type PlanPrograms = Map<string, string>;
+
+/**
+ * Build a plan for `factors` (and, for adapters, `layers`): one program per factor × column × setting.
+ * Returns the plan and the programs; nothing is written (see `writePlan`).
+ */
+export function buildPlan(
+  source: MeasurementPlan['source'],
+  factors: readonly PlanFactor[],
+  layers: readonly PlanLayer[],
+  options: PlanOptions = {},
+): { plan: MeasurementPlan; programs: PlanPrograms } {
+  const shots = checkShots(options.shots ?? 1000);
+  const version = options.qasmVersion ?? 3;
+  if (version !== 2 && version !== 3)
+    throw new InputError(`qasmVersion must be 2 or 3, got ${describe(version)}`);
+  const basis = options.basis ?? 'native';
+  if (!QASM_BASES.includes(basis)) {
+    throw new InputError(`basis must be one of ${QASM_BASES.join(', ')}, got ${describe(basis)}`);
+  }
+  const programs: PlanPrograms = new Map();
+  const circuits: PlanCircuit[] = [];
+  let deviceInfo: MeasurementPlan['device'] = null;
+  const layouts = new Map<number, LayoutChoice>();
+  for (const f of factors) {
+    const bound = makeCircuit(f.circuit);
+    let layout: LayoutChoice | null = null;
+    if (options.device) {
+      layout = layouts.get(f.qubits) ?? chooseLayout(options.device, bound);
+      layouts.set(f.qubits, layout);
+      deviceInfo = {
+        name: options.device.name,
+        layout: layout.physical,
+        swaps: layout.swaps,
+        note: layout.note,
+      };
+    }
+    for (let k = 0; k < f.columns; k++) {
+      for (const s of columnSettings(f.qubits)) {
+        const id = `${f.id}.c${k}.${settingLabel(s)}`;
+        const file = `circuits/${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.qasm`;
+        const meas = measurementCircuit(bound, k, s);
+        const coupling: Coupling | undefined = layout?.coupling;
+        const comment =
+          `qpeft hardware plan: ${id} (factor ${f.id}, column ${k}, setting ${settingLabel(s)})` +
+          (layout
+            ? `\ndevice ${options.device!.name}: layout (logical -> physical) ${layout.physical.join(' ')}`
+            : '');
+        const opt = basis === 'ibm' ? optimizeIbm(meas, undefined, coupling) : null;
+        const text = opt
+          ? opt.qasm(version, { comment })
+          : exportQasm(meas, {
+              version,
+              basis,
+              measure: true,
+              comment,
+              ...(coupling ? { coupling, routing: 'swap' as const } : {}),
+            });
+        programs.set(file, text);
+        const st = opt ? opt.stats : qasmStats(meas, { basis, version, ...(coupling ? { coupling } : {}) });
+        const swaps = coupling ? checkConnectivity(meas, coupling).swaps : 0;
+        const gates = { ...st.counts };
+        if (swaps) gates.swap = (gates.swap ?? 0) + swaps;
+        circuits.push({
+          id,
+          file,
+          circuit: f.id,
+          layer: f.layer,
+          factor: f.factor,
+          column: k,
+          setting: s,
+          shots,
+          qubits: f.qubits,
+          gates,
+          totalGates: st.total,
+          twoQubitGates: st.twoQubit,
+          depth: st.depth,
+          successProbability: options.device
+            ? deviceSuccessProbability(options.device, gates, f.qubits)
+            : null,
+        });
+      }
+    }
+  }
+  const plan: MeasurementPlan = {
+    format: FORMAT,
+    version: VERSION,
+    bitOrder: PLAN_BIT_ORDER,
+    qasmVersion: version,
+    basis,
+    shots,
+    source,
+    device: deviceInfo,
+    factors,
+    layers,
+    circuits,
+  };
+  return { plan, programs };
+}
+
+/** Write a plan directory: every program, then `plan.json` last (a directory with a plan is complete). */
+export function writePlan(dir: string, plan: MeasurementPlan, programs: PlanPrograms): void {
+  for (const [file, text] of programs) writeFileAtomic(path.join(dir, file), text);
+  writeFileAtomic(path.join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
+}
+
+/** Read and check `plan.json` of a plan directory. */
+export function readPlan(dir: string): MeasurementPlan {
+  const file = path.join(dir, PLAN_FILE);
+  if (!existsSync(file)) {
+    throw new InputError(
+      `no ${PLAN_FILE} in ${describe(dir)} (expected a directory written by 'qpeft hardware plan')`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const p = raw as Partial<MeasurementPlan>;
+  if (p?.format !== FORMAT || p.version !== VERSION) {
+    throw new InputError(
+      `${file}: expected format ${FORMAT} version ${VERSION}, got ${describe(p?.format)} version ${describe(p?.version)}`,
+    );
+  }
+  if (!Array.isArray(p.circuits) || !Array.isArray(p.factors) || !Array.isArray(p.layers)) {
+    throw new InputError(`${file}: expected "circuits", "factors" and "layers" lists`);
+  }
+  const ids = new Set(p.factors.map((f) => f.id));
+  for (const c of p.circuits) {
+    if (!ids.has(c.circuit))
+      throw new InputError(`${file}: circuit ${describe(c.id)} names unknown factor ${describe(c.circuit)}`);
+  }
+  return p as MeasurementPlan;
+}
+
+/** A factor's measured program for one plan circuit (the IR that `simulate` runs). */
+export function planCircuitProgram(plan: MeasurementPlan, c: PlanCircuit): Circuit {
+  const f = plan.factors.find((x) => x.id === c.circuit);
+  if (!f) throw new InputError(`plan circuit ${describe(c.id)} names unknown factor ${describe(c.circuit)}`);
+  return measurementCircuit(makeCircuit(f.circuit), c.column, c.setting);
+}

@@ -1,0 +1,168 @@
+/**
+ * `simulate`: counts for every circuit of a plan from the noisy shot simulator (shots.ts), spread over
+ * worker threads like the expressivity sweeps. Circuit i draws from its own generator seeded by
+ * (seed, i), so the counts are the same for any number of workers and any completion order.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type Circuit, makeCircuit } from '../circuit/ir.ts';
+import { describe, InputError, QpeftError } from '../errors.ts';
+import type { Histogram } from './counts.ts';
+import { measurementCircuit, type Setting } from './measurement.ts';
+import { checkShots, type MeasurementPlan } from './plan.ts';
+import { checkNoise, NOISELESS, type NoiseModel, sampleCounts } from './shots.ts';
+
+/** One batch of circuits for a worker: the factor circuits it needs and its tasks. */
+export interface SimBatch {
+  readonly factors: Readonly<Record<string, Circuit>>;
+  readonly tasks: readonly {
+    readonly index: number;
+    readonly factor: string;
+    readonly column: number;
+    readonly setting: Setting;
+    readonly shots: number;
+    readonly seed: number;
+  }[];
+  readonly noise: NoiseModel;
+}
+
+/** Sample every task of a batch: `[index, [[basis index, count], …]]` per task. */
+export function simulateBatch(batch: SimBatch): [number, [number, number][]][] {
+  const built = new Map<string, Circuit>();
+  return batch.tasks.map((t) => {
+    let c = built.get(t.factor);
+    if (!c) {
+      c = makeCircuit(batch.factors[t.factor]!);
+      built.set(t.factor, c);
+    }
+    const counts = sampleCounts(measurementCircuit(c, t.column, t.setting), t.shots, {
+      noise: batch.noise,
+      seed: t.seed,
+    });
+    return [t.index, [...counts]];
+  });
+}
+
+/** A 32-bit seed for circuit `i` of a run seeded with `seed` (splitmix-style mixing). */
+export function circuitSeed(seed: number, i: number): number {
+  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
+  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** Options of `simulatePlan`. */
+export interface SimulateOptions {
+  /** Shots per circuit (default: each circuit's planned shots). */
+  shots?: number;
+  noise?: NoiseModel;
+  seed?: number;
+  /** Worker threads; 0 samples in this thread. Default min(2, cores). */
+  workers?: number;
+  /** Circuits per worker message (default 8). */
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+
+function defaultWorkers(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(2, cores));
+}
+
+/** Sample counts for every plan circuit (see the file comment). */
+export async function simulatePlan(
+  plan: MeasurementPlan,
+  options: SimulateOptions = {},
+): Promise<Map<string, Histogram>> {
+  const noise = checkNoise(options.noise ?? NOISELESS);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
+    throw new InputError(`seed must be an integer in 0..2^32−1, got ${describe(seed)}`);
+  }
+  if (options.shots !== undefined) checkShots(options.shots);
+  const workers = options.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+    throw new InputError(`workers must be an integer in 0..64, got ${describe(workers)}`);
+  }
+  const batchSize = options.batchSize ?? 8;
+  const factors: Record<string, Circuit> = {};
+  for (const f of plan.factors) factors[f.id] = f.circuit;
+  const tasks = plan.circuits.map((c, index) => ({
+    index,
+    factor: c.circuit,
+    column: c.column,
+    setting: c.setting,
+    shots: options.shots ?? c.shots,
+    seed: circuitSeed(seed, index),
+  }));
+  const batches: SimBatch[] = [];
+  for (let i = 0; i < tasks.length; i += batchSize) {
+    const part = tasks.slice(i, i + batchSize);
+    const need: Record<string, Circuit> = {};
+    for (const t of part) need[t.factor] = factors[t.factor]!;
+    batches.push({ factors: need, tasks: part, noise });
+  }
+  const results: Map<number, number>[] = new Array(tasks.length);
+  let done = 0;
+  const take = (r: [number, [number, number][]][]) => {
+    for (const [index, entries] of r) results[index] = new Map(entries);
+    done += r.length;
+    options.onProgress?.(done, tasks.length);
+  };
+  if (workers === 0 || batches.length <= 1) {
+    for (const b of batches) take(simulateBatch(b));
+  } else {
+    let next = 0;
+    const pool = Array.from({ length: Math.min(workers, batches.length) }, () => new Worker(WORKER_URL));
+    try {
+      await Promise.all(
+        pool.map(
+          (w) =>
+            new Promise<void>((resolve, reject) => {
+              const send = () => {
+                if (next >= batches.length) {
+                  resolve();
+                  return;
+                }
+                const id = next++;
+                w.postMessage({ id, batch: batches[id] });
+              };
+              w.on(
+                'message',
+                (m: {
+                  id: number;
+                  result?: [number, [number, number][]][];
+                  error?: { code?: string; message: string; stack?: string };
+                }) => {
+                  if (m.error) {
+                    reject(
+                      m.error.code
+                        ? new QpeftError(m.error.code, m.error.message)
+                        : new Error(`simulation worker failed: ${m.error.message}\n${m.error.stack ?? ''}`),
+                    );
+                    return;
+                  }
+                  take(m.result!);
+                  send();
+                },
+              );
+              w.on('error', reject);
+              w.on('exit', (code) => {
+                if (next < batches.length) reject(new Error(`simulation worker exited early (code ${code})`));
+              });
+              send();
+            }),
+        ),
+      );
+    } finally {
+      await Promise.all(pool.map((w) => w.terminate()));
+    }
+  }
+  const out = new Map<string, Histogram>();
+  plan.circuits.forEach((c, i) => {
+    out.set(c.id, results[i]!);
+  });
+  return out;
+}
