@@ -63,6 +63,14 @@ export {
   writeReconstructedAdapter,
 } from './reconstruct.ts';
 export {
+  planProgram,
+  SDK_CALLS,
+  SDK_PROGRAM_FILES,
+  SDK_PROGRAM_TARGETS,
+  type SdkProgramTarget,
+  singleCircuitProgram,
+} from './sdk-programs.ts';
+export {
   aliasSampler,
   checkNoise,
   NOISELESS,

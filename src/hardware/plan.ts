@@ -26,6 +26,7 @@ import { uniformAngles } from '../util/random.ts';
 import { chooseLayout, type Device, deviceSuccessProbability, type LayoutChoice } from './devices.ts';
 import { columnSettings, measurementCircuit, type Setting, settingLabel } from './measurement.ts';
 import { optimizeIbm } from './optimize.ts';
+import { planProgram, SDK_PROGRAM_FILES, SDK_PROGRAM_TARGETS } from './sdk-programs.ts';
 
 /** The plan file's name inside a plan directory. */
 export const PLAN_FILE = 'plan.json';
@@ -394,9 +395,13 @@ export function buildPlan(
   return { plan, programs };
 }
 
-/** Write a plan directory: every program, then `plan.json` last (a directory with a plan is complete). */
+/**
+ * Write a plan directory: every program, the SDK programs that run it (`run_qiskit.py`, `run_braket.py`,
+ * `run_cirq.py`), then `plan.json` last (a directory with a plan is complete).
+ */
 export function writePlan(dir: string, plan: MeasurementPlan, programs: PlanPrograms): void {
   for (const [file, text] of programs) writeFileAtomic(path.join(dir, file), text);
+  for (const t of SDK_PROGRAM_TARGETS) writeFileAtomic(path.join(dir, SDK_PROGRAM_FILES[t]), planProgram(t));
   writeFileAtomic(path.join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
 }
 

@@ -40,5 +40,4 @@ export {
 } from './lower.ts';
 export { parseProgram } from './parser.ts';
 export { formatNumber, printExpr, printProgram } from './printer.ts';
-export { exportSdk, SDK_TARGETS, type SdkTarget } from './sdk.ts';
 export { STD_GATES } from './stdlib.ts';

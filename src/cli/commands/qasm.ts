@@ -1,12 +1,16 @@
 import { bindParameters, complexGates, gateStats } from '../../circuit/ir.ts';
 import { InputError } from '../../errors.ts';
+import {
+  SDK_PROGRAM_TARGETS,
+  type SdkProgramTarget,
+  singleCircuitProgram,
+} from '../../hardware/sdk-programs.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { widthFactorComment } from '../../peft/width-factor.ts';
 import { parseCoupling } from '../../qasm/connectivity.ts';
 import { exportQasm, QASM_BASES, type QasmBasis, type QasmStats, qasmStats } from '../../qasm/export.ts';
 import { readQasmFile } from '../../qasm/file.ts';
-import { exportSdk, SDK_TARGETS, type SdkTarget } from '../../qasm/sdk.ts';
-import { chooseCircuit, chooseQasmCircuit, circuitFlags, parseFlags } from '../args.ts';
+import { chooseCircuit, chooseQasmCircuit, circuitFlags, intFlag, parseFlags } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 import { printUnitary } from '../unitary-view.ts';
 
@@ -14,7 +18,7 @@ const help = `usage: qpeft qasm (--qubits N | --width D [--form auto|mixed-radix
                   [--template simplified-two-design|alternating-ry-cz]
                   [--seed S | --angles FILE] [--qasm-version 2|3] [--basis native|ibm|u-cx]
                   [--unbound] [--measure] [--stats] [--coupling linear|all|0-1,1-2,…] [--route]
-                  [--to qiskit|cirq|braket|quil|pyquil] [--out FILE]
+                  [--to qiskit|braket|cirq] [--shots S] [--out FILE]
        qpeft qasm import FILE [--json] [--seed S | --angles FILE] [--columns K] [--dtype float64|float32]
 
 Write a template circuit as OpenQASM (3 by default) with its angles bound (--seed S, default 0, draws the
@@ -24,8 +28,9 @@ program on ⌈log₂D⌉ qubits; a comment says which basis states hold P's rows
 u-cx (u3/U and cx); ibm and u-cx equal native up to a global phase. --measure measures every qubit into c.
 --stats prints gate counts, two-qubit count, depth and the connectivity check (on stderr when the program
 goes to stdout). --coupling checks the two-qubit gates against a coupling map (default linear); a circuit
-that does not fit is an error unless --route inserts SWAPs. --to writes code for a hardware SDK instead
-(via quantum-circuit; angles bound). --out writes the file atomically instead of printing it.
+that does not fit is an error unless --route inserts SWAPs. --to writes a Python program for a hardware SDK instead
+(ours: it runs the measured circuit on the SDK's simulator, or a device, and prints/writes counts; see
+docs/hardware.md; --shots sets its shots, default 1000). --out writes the file atomically instead of printing it.
 
 'qpeft qasm import FILE' reads an OpenQASM 2/3 file and prints a summary; with --json, the same JSON as
 'qpeft unitary --qasm FILE --json' (input parameters need --seed or --angles).`;
@@ -115,6 +120,7 @@ export const qasmCommand: Command = {
       coupling: { type: 'string' },
       route: { type: 'boolean', default: false },
       to: { type: 'string' },
+      shots: { type: 'string' },
       out: { type: 'string' },
     });
     const version =
@@ -135,14 +141,17 @@ export const qasmCommand: Command = {
     const ch = chooseCircuit(values);
     let text: string;
     if (values.to !== undefined) {
-      const target = values.to as SdkTarget;
-      if (!SDK_TARGETS.includes(target))
-        throw new InputError(`--to must be one of ${SDK_TARGETS.join(', ')}, got "${values.to}"`);
+      const target = values.to as SdkProgramTarget;
+      if (!SDK_PROGRAM_TARGETS.includes(target)) {
+        throw new InputError(
+          `--to must be one of ${SDK_PROGRAM_TARGETS.join(', ')}, got "${values.to}"${values.to === 'quil' || values.to === 'pyquil' ? " (quantum-circuit's Quil/pyQuil exporters were removed: their programs did not run to completion)" : ''}`,
+        );
+      }
       if (values.unbound)
-        throw new InputError('--to needs bound angles (quantum-circuit drops symbolic ones): drop --unbound');
-      if (basis !== 'native' || values.measure)
-        throw new InputError('--to writes the native gates as SDK code: drop --basis and --measure');
-      text = exportSdk(ch.circuit, target, ch.angles);
+        throw new InputError('--to runs the circuit, so its angles must be bound: drop --unbound');
+      if (basis !== 'native') throw new InputError('--to builds the native gates in the SDK: drop --basis');
+      const shots = intFlag('shots', values.shots, 1000, 1, 1e9);
+      text = singleCircuitProgram(target, bindParameters(ch.circuit, ch.angles), shots);
     } else {
       text = exportQasm(ch.circuit, {
         version,

@@ -1,0 +1,231 @@
+/**
+ * The SDK programs. Qiskit, Braket and Cirq cannot be installed here, so: every program compiles
+ * (`python3 -m py_compile`), uses exactly the SDK names listed in SDK_CALLS (checked in the SDKs' docs), and
+ * the Cirq program runs end to end against a stand-in `cirq` module written here (numpy statevector with
+ * Cirq's documented big-endian histogram keys), whose counts reconstruct the plan's columns.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bindParameters } from '../../src/circuit/ir.ts';
+import { simplifiedTwoDesign } from '../../src/circuit/templates/index.ts';
+import {
+  buildPlan,
+  planProgram,
+  readCounts,
+  reconstruct,
+  SDK_CALLS,
+  SDK_PROGRAM_FILES,
+  SDK_PROGRAM_TARGETS,
+  singleCircuitProgram,
+  templateFactor,
+  writePlan,
+} from '../../src/hardware/index.ts';
+import { uniformAngles } from '../../src/util/random.ts';
+import { cli } from '../qasm/helpers.ts';
+import { cleanup, tmp } from './helpers.ts';
+
+afterAll(cleanup);
+
+const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+const circuit = (() => {
+  const c = simplifiedTwoDesign(3, 1);
+  return bindParameters(c, uniformAngles(c.params.length, 2));
+})();
+
+describe('SDK programs', () => {
+  for (const target of SDK_PROGRAM_TARGETS) {
+    it(`${target}: the plan program and a single-circuit program compile with python3 -m py_compile`, () => {
+      const dir = tmp();
+      const a = path.join(dir, 'plan.py');
+      const b = path.join(dir, 'single.py');
+      writeFileSync(a, planProgram(target));
+      writeFileSync(b, singleCircuitProgram(target, circuit, 100));
+      execFileSync(PY, ['-m', 'py_compile', a, b]);
+    });
+
+    it(`${target}: uses exactly the SDK names listed in SDK_CALLS`, () => {
+      const text = planProgram(target);
+      for (const call of SDK_CALLS[target]) {
+        const last = call.replace(/^\./, '').split('.').pop()!;
+        expect(text, `${call} is listed but ${last} is not used`).toContain(last.replace(/\($/, '('));
+      }
+      // reverse: every module.attribute reached through an import is listed
+      const used = new Set<string>();
+      for (const m of text.matchAll(/^\s*from ([\w.]+) import ([\w, ]+)$/gm)) {
+        for (const name of m[2]!.split(',').map((s) => s.trim())) used.add(`${m[1]}.${name}`);
+      }
+      for (const m of text.matchAll(/\b(cirq\.[A-Za-z_][\w.]*)/g)) used.add(m[1]!);
+      for (const m of text.matchAll(/\b(qasm[23]\.[A-Za-z_]\w*)/g)) used.add(`qiskit.${m[1]}`);
+      const listed = SDK_CALLS[target];
+      for (const u of used) {
+        if (['argparse', 'json', 'os', 'sys'].some((p) => u.startsWith(`${p}.`))) continue;
+        if (u === 'qiskit.qasm3' || u === 'qiskit.qasm2') continue; // the modules themselves
+        expect(
+          listed.some((l) => l === u || l.startsWith(`${u}.`)),
+          `${u} is used but not in SDK_CALLS.${target}`,
+        ).toBe(true);
+      }
+    });
+  }
+
+  it('a plan folder holds the three programs; Braket refuses a QASM 2 plan before importing braket', () => {
+    const dir = tmp();
+    const f = templateFactor('simplified-two-design', 2, 1, 0, 1);
+    const { plan, programs } = buildPlan(
+      { kind: 'template', template: 'simplified-two-design', qubits: 2, layers: 1, seed: 0 },
+      [f],
+      [],
+      { qasmVersion: 2 },
+    );
+    writePlan(dir, plan, programs);
+    for (const t of SDK_PROGRAM_TARGETS) expect(existsSync(path.join(dir, SDK_PROGRAM_FILES[t]))).toBe(true);
+    let message = '';
+    try {
+      execFileSync(PY, [path.join(dir, 'run_braket.py'), '--out', path.join(dir, 'c.json')], {
+        stdio: 'pipe',
+      });
+    } catch (e) {
+      message = String((e as { stderr?: Buffer }).stderr);
+    }
+    expect(message).toMatch(/Braket runs OpenQASM 3 programs/);
+  });
+
+  it('qpeft qasm --to writes our program; quil/pyquil are refused with the reason', async () => {
+    const r = await cli('qasm', '--qubits', '3', '--layers', '1', '--to', 'qiskit', '--shots', '77');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('StatevectorSampler');
+    expect(r.out).toContain('"shots":77');
+    expect(r.out).toContain('c = measure q;');
+    const q = await cli('qasm', '--qubits', '3', '--layers', '1', '--to', 'pyquil');
+    expect(q.code).toBe(2);
+    expect(q.err).toMatch(/Quil\/pyQuil exporters were removed/);
+  });
+});
+
+/** A stand-in for the parts of Cirq the program uses: real statevector, Cirq's big-endian histogram keys. */
+const FAKE_CIRQ = String.raw`
+import collections
+import numpy as np
+
+
+class LineQubit:
+    def __init__(self, x):
+        self.x = x
+
+    @staticmethod
+    def range(n):
+        return [LineQubit(i) for i in range(n)]
+
+
+class _Op:
+    def __init__(self, kind, qubits, matrix=None):
+        self.kind, self.qubits, self.matrix = kind, qubits, matrix
+
+
+class _Gate:
+    def __init__(self, matrix):
+        self.matrix = matrix
+
+    def on(self, *qubits):
+        return _Op("gate", list(qubits), self.matrix)
+
+    def __call__(self, *qubits):
+        return self.on(*qubits)
+
+
+def ry(t):
+    c, s = np.cos(t / 2), np.sin(t / 2)
+    return _Gate(np.array([[c, -s], [s, c]]))
+
+
+X = _Gate(np.array([[0.0, 1.0], [1.0, 0.0]]))
+Z = _Gate(np.array([[1.0, 0.0], [0.0, -1.0]]))
+H = _Gate(np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2))
+CZ = _Gate(np.diag([1.0, 1.0, 1.0, -1.0]))
+CNOT = _Gate(np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=float))
+SWAP = _Gate(np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float))
+
+
+def measure(*qubits, key):
+    return _Op("measure", list(qubits), key)
+
+
+class Circuit:
+    def __init__(self, ops):
+        self.ops = list(ops)
+
+
+class _Result:
+    def __init__(self, values):
+        self.values = values
+
+    def histogram(self, key):
+        return collections.Counter(self.values)
+
+
+class Simulator:
+    def __init__(self, seed=None):
+        self.rng = np.random.default_rng(seed)
+
+    def run(self, circuit, repetitions):
+        qubits = [q for op in circuit.ops for q in op.qubits]
+        n = max(q.x for q in qubits) + 1
+        # axis k of the tensor is qubit k; Cirq's order: qubit 0 is the most significant bit
+        psi = np.zeros([2] * n)
+        psi[(0,) * n] = 1.0
+        measured = None
+        for op in circuit.ops:
+            if op.kind == "measure":
+                measured = [q.x for q in op.qubits]
+                continue
+            axes = [q.x for q in op.qubits]
+            k = len(axes)
+            m = op.matrix.reshape([2] * (2 * k))
+            psi = np.moveaxis(np.tensordot(m, psi, axes=(list(range(k, 2 * k)), axes)), list(range(k)), axes)
+        p = (psi ** 2).reshape(-1)
+        p = p / p.sum()
+        draws = self.rng.choice(len(p), size=repetitions, p=p)
+        # the integer of the measured qubits in measure order, first most significant
+        values = []
+        for d in draws:
+            bits = [(d >> (n - 1 - q)) & 1 for q in measured]
+            v = 0
+            for b in bits:
+                v = 2 * v + int(b)
+            values.append(v)
+        return _Result(values)
+`;
+
+describe('the Cirq program against a stand-in cirq module', () => {
+  it('runs a plan end to end; its counts (converted to Qiskit order) reconstruct the columns', () => {
+    const dir = tmp();
+    const fake = path.join(dir, 'fake');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'cirq.py'), FAKE_CIRQ);
+    const f = templateFactor('simplified-two-design', 3, 2, 5, 2);
+    const { plan, programs } = buildPlan(
+      { kind: 'template', template: 'simplified-two-design', qubits: 3, layers: 2, seed: 5 },
+      [f],
+      [],
+      { shots: 100_000 },
+    );
+    const planDir = path.join(dir, 'plan');
+    writePlan(planDir, plan, programs);
+    const out = path.join(dir, 'counts.json');
+    execFileSync(PY, [path.join(planDir, 'run_cirq.py'), '--out', out, '--seed', '3'], {
+      env: { ...process.env, PYTHONPATH: fake },
+      stdio: 'pipe',
+    });
+    const counts = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(counts).length).toBe(plan.circuits.length);
+    const r = reconstruct(plan, readCounts(plan, [out]));
+    expect(r.factors[0]!.fidelity).toBeGreaterThan(0.999);
+    expect(r.factors[0]!.frobeniusError).toBeLessThan(0.05);
+    // read in the other bit order, the same counts give wrong columns: the conversion is what makes it work
+    const wrong = reconstruct(plan, readCounts(plan, [out], 'braket'));
+    expect(wrong.factors[0]!.frobeniusError).toBeGreaterThan(0.1);
+  });
+});
