@@ -29,8 +29,10 @@ describe('ibm-eagle-127', () => {
     expect(adj.size).toBe(127);
     expect(edges.length).toBe(144);
     expect(new Set(edges.map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`)).size).toBe(144);
-    for (const n of adj.values())
-      expect(n.length).toBeGreaterThanOrEqual(1), expect(n.length).toBeLessThanOrEqual(3);
+    for (const n of adj.values()) {
+      expect(n.length).toBeGreaterThanOrEqual(1);
+      expect(n.length).toBeLessThanOrEqual(3);
+    }
   });
   it("neighbours agree with Qiskit's published FakeSherbrooke coupling map (spot checks)", () => {
     // conf_sherbrooke.json, as listed in qiskit-ibm-runtime's fake provider
