@@ -14,10 +14,10 @@
 #   - Types: TypeScript 7's tsc emits declarations of src/ (scripts/notebooks.tsconfig.json) into
 #     notebooks/node_modules/qpeft/ (git-ignored, regenerated on every run, about a second). tslab resolves
 #     `qpeft` and `qpeft/<dir>` there like any package, so a cell that misuses the API fails type-checking.
-#   - Code: the kernel runs with NODE_OPTIONS="--import tsx" and TSX_TSCONFIG_PATH=notebooks/tsconfig.json,
-#     whose `paths` map `qpeft` → src/index.ts and `qpeft/*` → src/*/index.ts | src/*.ts. tsx resolves the
-#     require() that tslab emits through those paths and runs the TypeScript sources directly, as the CLI and
-#     the tests do (no build, no bundle; stack traces point into src/).
+#   - Code: the kernel runs with NODE_OPTIONS="--import tsx". tslab's require() resolves from the notebook's
+#     folder, inside this package, so `qpeft` and `qpeft/<subpath>` resolve through package.json's `exports`
+#     (Node's self-reference) to the TypeScript sources, which tsx runs directly, as the CLI and the tests do
+#     (no build, no bundle; stack traces point into src/).
 # Interactive use (Jupyter Lab, VS Code): run `bash scripts/notebooks.sh --setup` once, then start Jupyter
 # with the same two variables, see notebooks/README.md.
 set -euo pipefail
@@ -107,7 +107,6 @@ if [ ${#NOTEBOOKS[@]} -eq 0 ]; then
 fi
 
 export NODE_OPTIONS="--import tsx${NODE_OPTIONS:+ $NODE_OPTIONS}"
-export TSX_TSCONFIG_PATH="$ROOT/notebooks/tsconfig.json"
 mkdir -p out/notebooks
 
 # Execute cell by cell with nbclient (what nbconvert --execute uses) so that a failure names its cell and

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { InputError } from '../errors.ts';
 import type { ExpressivityRow } from '../expressivity/row.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { svgToPng, type VegaLiteSpec, vegaLiteToSvg } from './render.ts';
-import { writeFileAtomic } from './write.ts';
 
 /** A metric to plot: a row field, a chart title, a short axis title, and whether the axis is logarithmic. */
 export interface PlotMetric {
