@@ -36,6 +36,8 @@ export interface FinetuneConfig {
   out?: string;
   resume?: boolean;
   backend?: string;
+  /** Threads of the wasm backend (`--threads`): a count 1…8 (tf/backend.ts). */
+  threads?: number;
   /** Passed to the adapter config as is (the method's own keys). */
   options?: Record<string, unknown>;
 }
@@ -64,6 +66,7 @@ export const FINETUNE_CONFIG_FIELDS: Readonly<Record<keyof FinetuneConfig, Field
   out: 'string',
   resume: 'boolean',
   backend: 'string',
+  threads: 'number',
   options: 'object',
 };
 

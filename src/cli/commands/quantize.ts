@@ -7,7 +7,7 @@ import type { Command } from '../command.ts';
 
 const help = `usage: qpeft quantize --adapter DIR [--bits 8,4,3,2,1] [--adaptive] [--eval finetune|delta-w|params]
                       [--eval-limit N] [--group-size 128] [--weighting delta-w|none] [--out DIR]
-                      [--markdown FILE [--section NAME]] [--backend wasm|cpu|tensorflow] [--json]
+                      [--markdown FILE [--section NAME]] [--backend wasm|cpu|tensorflow] [--threads N|auto|max] [--json]
        qpeft quantize --demo quantum-peft|quantum-peft-lie [--steps N] [--seed S] [same flags]
 
 Quantize the trainable tensors of a saved adapter (a directory written by saveAdapter) at each width b of
@@ -69,6 +69,7 @@ export const quantizeCommand: Command = {
       steps: { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
     });
     const bits = parseBitsList(values.bits);
     const groupSize = intFlag('group-size', values['group-size'], 128, 1, 1 << 20);
@@ -83,7 +84,7 @@ export const quantizeCommand: Command = {
       throw new InputError(`--demo must be quantum-peft or quantum-peft-lie, got ${describe(demo)}`);
     if (!/^[A-Za-z0-9_-]+$/.test(values.section))
       throw new InputError(`--section must match [A-Za-z0-9_-]+, got ${describe(values.section)}`);
-    await initBackend(values.backend ?? 'wasm');
+    await initBackend(values.backend ?? 'wasm', { threads: values.threads });
     const result = quantizeSweep({
       adapter: values.adapter,
       demo,
