@@ -44,6 +44,7 @@ __all__ = [
     "read_safetensors",
     "template_gates",
     "circuit_columns",
+    "torch_circuit_columns",
     "factor_columns",
     "lie_columns",
     "adapter_deltas",
@@ -186,6 +187,28 @@ def circuit_columns(gates: Sequence[Gate], n: int, theta: np.ndarray, k: int) ->
             s = np.stack([r * (a0 + a1), r * (a0 - a1)], axis=ax(wires[0]))
         else:
             raise AdapterFormatError(f"gate {name!r} is not a real adapter gate (ry, cz, cx, x, z, h, swap)")
+    return s.reshape(d, k)
+
+
+def torch_circuit_columns(gates: Sequence[Gate], n: int, theta: torch.Tensor, k: int) -> torch.Tensor:
+    """`circuit_columns` in torch ops (RY and CZ only), differentiable with respect to `theta` (for training)."""
+    d = 2**n
+    s = torch.eye(d, k, dtype=theta.dtype).reshape([2] * n + [k])
+    for name, wires, p in gates:
+        ax = n - 1 - wires[0]
+        if name == "ry":
+            c, si = torch.cos(theta[p] / 2), torch.sin(theta[p] / 2)
+            a0, a1 = s.select(ax, 0), s.select(ax, 1)
+            s = torch.stack([c * a0 - si * a1, si * a0 + c * a1], dim=ax)
+        elif name == "cz":
+            bx = n - 1 - wires[1]
+            sign = torch.ones([2] * n + [1], dtype=s.dtype)
+            idx = [slice(None)] * (n + 1)
+            idx[ax], idx[bx] = 1, 1
+            sign[tuple(idx)] = -1
+            s = s * sign
+        else:
+            raise AdapterFormatError(f"torch_circuit_columns applies ry and cz only, got {name!r}")
     return s.reshape(d, k)
 
 

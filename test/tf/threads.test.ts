@@ -19,7 +19,7 @@ function probe(threads: string): Probe {
     cwd: ROOT,
     env: { ...process.env, QPEFT_THREADS: threads },
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 240_000,
   });
   if (r.status !== 0)
     throw new Error(`probe with ${threads} threads failed (${r.status}): ${r.stderr.slice(-2000)}`);
@@ -85,5 +85,5 @@ describe('wasm thread count', () => {
     expect(maxAbsDiff(two.grad, ref.grad)).toBeLessThan(1e-3);
     // XNNPACK splits the same tiles across threads: the sums are equal up to float32 summation order
     expect(maxAbsDiff(one.product, two.product)).toBeLessThan(1e-4);
-  });
+  }, 300_000);
 });
