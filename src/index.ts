@@ -12,7 +12,15 @@ export * from './qasm/index.ts';
 export * from './quant/index.ts';
 export * from './sim/index.ts';
 export * from './sim/tf/index.ts';
-export { BACKENDS, type BackendName, initBackend } from './tf/backend.ts';
+export {
+  BACKENDS,
+  type BackendName,
+  type BackendOptions,
+  backendThreads,
+  describeBackend,
+  initBackend,
+  parseThreads,
+} from './tf/backend.ts';
 export { installFastMatMulGradient } from './tf/fast-matmul.ts';
 export { gram, type Matrix, orthogonalityError, toRows, transposeData } from './util/matrix.ts';
 export { createRng, type Rng, uniformAngles } from './util/random.ts';
