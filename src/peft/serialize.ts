@@ -11,6 +11,14 @@
  *
  * `exportLora` writes a plain LoRA adapter (`lora_A.weight` r×d_in, `lora_B.weight` d_out×r, `r`,
  * `lora_alpha`) that PEFT / PyTorch tools load, for every method whose ΔW is a rank-r product.
+ *
+ * LoRA adapters are saved in PEFT's own schema and tensor layout (the same files as `exportLora`: snake_case
+ * `adapter_config.json` with `peft_type: "LORA"`, keys `base_model.model.<target>.lora_A.weight` /
+ * `lora_B.weight` in torch orientation), so one folder serves qpeft, PEFT and python/qpeft_torch.py; qpeft
+ * loads such folders from anywhere, and still loads its older native LoRA folders. Native folders of the
+ * other methods keep qpeft's schema; those whose method shares a name with a PEFT tuner of another schema
+ * (AdaLoRA, VeRA) carry their own `peft_type` (`QPEFT_ADALORA`, `QPEFT_VERA`) so that PEFT refuses them
+ * instead of reading them with a default config.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +58,13 @@ interface SavedConfig {
 
 const PREFIX = 'base_model.model.';
 
+/** `peft_type` of native folders whose method name is also a PEFT tuner with another schema. */
+const OWN_PEFT_TYPE: Readonly<Record<string, string>> = { adalora: 'QPEFT_ADALORA', vera: 'QPEFT_VERA' };
+
+/** Marks a SavedConfig converted in memory from a PEFT-schema LoRA folder (tensors need `loraToNative`). */
+const PEFT_LORA = Symbol('peft-lora');
+type ReadConfig = SavedConfig & { [PEFT_LORA]?: true };
+
 /** The config as JSON: a RegExp target becomes its source string (a regex, as PEFT reads a string). */
 function configToJson(c: BaseAdapterConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...c };
@@ -65,6 +80,11 @@ function fileSafe(s: string): string {
 export function saveAdapter(peft: PeftModel, dir: string, options: { adapter?: string } = {}): void {
   const name = options.adapter ?? peft.activeAdapter;
   const config = peft.config(name);
+  if (config.method === 'lora') {
+    // PEFT's own schema and layout (see the file comment); seed and init are not needed to load
+    exportLora(peft, dir, { adapter: name });
+    return;
+  }
   const layers = peft.adapterLayers(name);
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   const targets: SavedTarget[] = [];
@@ -91,13 +111,99 @@ export function saveAdapter(peft: PeftModel, dir: string, options: { adapter?: s
   const saved: SavedConfig = {
     format: FORMAT,
     format_version: FORMAT_VERSION,
-    peft_type: config.method.toUpperCase().replace(/-/g, '_'),
+    peft_type: OWN_PEFT_TYPE[config.method] ?? config.method.toUpperCase().replace(/-/g, '_'),
     method: config.method,
     config: configToJson(config),
     targets,
     qasm_files: qasmFiles,
   };
   writeFileAtomic(path.join(dir, CONFIG_FILE), `${JSON.stringify(saved, null, 2)}\n`);
+}
+
+/**
+ * A PEFT-schema LoRA config (`peft_type: "LORA"`, snake_case) as qpeft's: method `lora` with `r`,
+ * `lora_alpha`, `use_rslora`; the targets and their shapes come from the tensors. Settings qpeft's LoRA
+ * cannot reproduce exactly (per-module ranks, DoRA, trained biases, fan_in_fan_out) are refused.
+ */
+function peftLoraConfig(raw: Record<string, unknown>, dir: string): ReadConfig {
+  const file = path.join(dir, CONFIG_FILE);
+  const refuse = (what: string) =>
+    new AdapterError(`${file}: a PEFT LoRA adapter with ${what} cannot be loaded into qpeft's LoRA`);
+  if (raw.use_dora === true) throw refuse('use_dora: true (DoRA)');
+  if (raw.bias !== undefined && raw.bias !== 'none') throw refuse(`bias ${describe(raw.bias)}`);
+  if (raw.fan_in_fan_out === true) throw refuse('fan_in_fan_out: true');
+  for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
+    const v = raw[k];
+    if (v !== undefined && v !== null && (typeof v !== 'object' || Object.keys(v).length > 0))
+      throw refuse(`a non-empty ${k}`);
+  }
+  const r = raw.r;
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 1)
+    throw new AdapterError(`${file}: expected r (a positive integer), got ${describe(r)}`);
+  const alpha = raw.lora_alpha ?? 8;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha))
+    throw new AdapterError(`${file}: expected lora_alpha (a number), got ${describe(alpha)}`);
+  let weights: Record<string, StTensor>;
+  try {
+    weights = loadSafetensors(path.join(dir, WEIGHTS_FILE)).tensors;
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
+    throw e;
+  }
+  const targets: SavedTarget[] = [];
+  for (const key of Object.keys(weights).sort()) {
+    const m = /^base_model\.model\.(.+)\.lora_A\.weight$/.exec(key);
+    if (!m) continue;
+    const b = weights[`${PREFIX}${m[1]}.lora_B.weight`];
+    const a = weights[key]!;
+    if (!b || a.shape.length !== 2 || b.shape.length !== 2)
+      throw new AdapterError(`${WEIGHTS_FILE}: ${m[1]} needs 2-D lora_A.weight and lora_B.weight`);
+    targets.push({ name: m[1]!, in_features: a.shape[1]!, out_features: b.shape[0]! });
+  }
+  if (!targets.length)
+    throw new AdapterError(
+      `${path.join(dir, WEIGHTS_FILE)}: no base_model.model.<module>.lora_A.weight tensors`,
+    );
+  return {
+    format: FORMAT,
+    format_version: FORMAT_VERSION,
+    peft_type: 'LORA',
+    method: 'lora',
+    config: {
+      method: 'lora',
+      r,
+      loraAlpha: alpha,
+      useRslora: raw.use_rslora === true,
+      // the tensors name the adapted modules exactly (PEFT's target_modules may be suffixes or a regex)
+      targetModules: targets.map((t) => t.name),
+    },
+    targets,
+    qasm_files: [],
+    [PEFT_LORA]: true,
+  };
+}
+
+/** PEFT-layout LoRA tensors → qpeft's variables: lora_down = lora_Aᵀ (d_in × r), lora_up = lora_Bᵀ (r × d_out). */
+function loraToNative(weights: Record<string, StTensor>, saved: ReadConfig): Record<string, StTensor> {
+  if (!saved[PEFT_LORA]) return weights;
+  const out: Record<string, StTensor> = {};
+  const transpose = (t: StTensor): StTensor => {
+    const [rows, cols] = t.shape as [number, number];
+    const src = t.data as Float32Array;
+    const data = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = src[i * cols + j]!;
+    return { ...t, shape: [cols, rows], data };
+  };
+  for (const [key, t] of Object.entries(weights)) {
+    const m = /^(base_model\.model\..+)\.lora_(A|B)\.weight$/.exec(key);
+    if (!m) {
+      out[key] = t;
+      continue;
+    }
+    if (t.dtype !== 'F32') throw new AdapterError(`${key}: expected dtype F32, got ${t.dtype}`);
+    out[`${m[1]}.${m[2] === 'A' ? 'lora_down' : 'lora_up'}`] = transpose(t);
+  }
+  return out;
 }
 
 /** Read and check `adapter_config.json`. */
@@ -114,6 +220,9 @@ export function readAdapterConfig(dir: string): SavedConfig {
     throw new AdapterError(`${file} is not valid JSON (truncated or corrupt?): ${(e as Error).message}`);
   }
   const c = raw as Partial<SavedConfig>;
+  if (c?.format === undefined && (raw as { peft_type?: unknown })?.peft_type === 'LORA') {
+    return peftLoraConfig(raw as Record<string, unknown>, dir);
+  }
   if (c?.format !== FORMAT) {
     throw new AdapterError(
       `${file}: expected format ${describe(FORMAT)}, got ${describe(c?.format)}${(raw as { peft_type?: unknown })?.peft_type === 'LORA' ? ' (a plain LoRA export: load it with PEFT, or wrap with method lora)' : ''}`,
@@ -137,7 +246,7 @@ export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default
   checkTargets(peft.model, config, saved, dir);
   let weights: Record<string, StTensor>;
   try {
-    weights = dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE)));
+    weights = loraToNative(dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE))), saved);
   } catch (e) {
     if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
     throw e;
@@ -164,7 +273,7 @@ export function loadPeftModel<M extends Module>(
   const peft = new PeftModel(model, config, adapterName);
   let weights: Record<string, StTensor>;
   try {
-    weights = dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE)));
+    weights = loraToNative(dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE))), saved);
     assignWeights(peft, adapterName, weights, dir);
   } catch (e) {
     peft.unload();

@@ -19,8 +19,6 @@ images = torch.tensor(json.load(open(os.path.join(out, "images.json"))), dtype=t
 result = {"logits": {}}
 for label in ("quantum-peft", "quantum-peft-alt", "quantum-peft-lie", "lora"):
     for folder in ("adapter", "adapter-lora"):
-        if label == "lora" and folder == "adapter":
-            continue  # native LoRA folders are read by PEFT's schema once written so
         for merge in (False, True):
             model = qt.load_vit(os.path.join(root, "checkpoints", "vit-fashion-mnist"))
             qt.apply_adapter(model, os.path.join(out, label, folder), merge=merge)
