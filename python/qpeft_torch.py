@@ -275,7 +275,9 @@ def factor_columns(dim: int, theta: np.ndarray, k: int, template: str, layers: i
     plan, count = _plan(dim, template, layers)
     if theta.shape != (count,):
         raise AdapterFormatError(
-            f"a {template} factor of dimension {dim} with {layers} layers has {count} angles, got shape {list(theta.shape)}"
+            f"a {template} direct-sum factor of dimension {dim} with {layers} layers has {count} angles, got shape"
+            f" {list(theta.shape)} (adapters saved with qpeft's mixed-radix factors for non-power-of-two"
+            " dimensions are not rebuilt by this reader; power-of-two dimensions are)"
         )
     if not 1 <= k <= dim:
         raise AdapterFormatError(f"rank K must be in 1..{dim}, got {k}")

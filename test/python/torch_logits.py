@@ -31,8 +31,4 @@ for label in ("quantum-peft", "quantum-peft-alt", "quantum-peft-lie", "lora"):
 base = qt.load_vit(os.path.join(root, "checkpoints", "vit-fashion-mnist"))
 with torch.no_grad():
     result["base_features"] = base.features(images).flatten().tolist()
-ds = json.load(open(os.path.join(out, "direct-sum.json")))
-p = qt.factor_columns(24, np.array(ds["theta_p"], dtype=np.float32), 5, "simplified-two-design", 2)
-q = qt.factor_columns(40, np.array(ds["theta_q"], dtype=np.float32), 5, "simplified-two-design", 2)
-result["direct_sum"] = {"p": p.flatten().tolist(), "q": q.flatten().tolist()}
 print(json.dumps(result))
