@@ -6,6 +6,7 @@ export type {
   Operand,
   Pos,
   Program as QasmProgram,
+  SourceProgram as QasmSourceProgram,
   Statement as QasmStatement,
 } from './ast.ts';
 export {

@@ -4,7 +4,11 @@
  */
 import { QasmParseError } from '../errors.ts';
 
-export type TokenKind = 'id' | 'num' | 'str' | 'punct' | 'eof';
+/**
+ * Token kinds. `phys` is a physical qubit (`$3`, value 3); `dur` a duration literal (`100ns`, value in the
+ * unit, unit in `unit`); `pragma` a `#pragma` line or an `@annotation` line (text: the rest of the line).
+ */
+export type TokenKind = 'id' | 'num' | 'str' | 'punct' | 'phys' | 'dur' | 'pragma' | 'eof';
 
 export interface Token {
   readonly kind: TokenKind;
@@ -14,10 +18,13 @@ export interface Token {
   readonly value: number;
   /** For `num`: written without a fraction or exponent. */
   readonly integer: boolean;
+  /** For `dur`: the unit (`ns`, `us`, `µs`, `ms`, `s`, `dt`). */
+  readonly unit?: string;
   readonly line: number;
   readonly column: number;
 }
 
+const DURATION_UNITS = new Set(['ns', 'us', 'µs', 'ms', 's', 'dt']);
 const PUNCT2 = new Set([
   '->',
   '**',
@@ -34,6 +41,10 @@ const PUNCT2 = new Set([
   '-=',
   '*=',
   '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
 ]);
 const PUNCT1 = new Set([...';,()[]{}+-*/^=@:<>!%&|~.']);
 const PUNCT_SECOND = new Set([...PUNCT2].map((p) => p.charCodeAt(1)));
@@ -57,6 +68,12 @@ export function describeToken(t: Token): string {
       return `number ${t.text}`;
     case 'str':
       return `string "${t.text}"`;
+    case 'phys':
+      return `physical qubit ${t.text}`;
+    case 'dur':
+      return `duration ${t.text}`;
+    case 'pragma':
+      return `'${t.text.split(/\s/, 1)[0]}'`;
     default:
       return `'${t.text}'`;
   }
@@ -71,6 +88,14 @@ export function tokenize(src: string): Token[] {
   const n = src.length;
   const tok = (kind: TokenKind, text: string, start: number, value = 0, integer = false): void => {
     out.push({ kind, text, value, integer, line, column: start - lineStart + 1 });
+  };
+  // Only whitespace so far on this line: `@` then starts an annotation, not a modifier's `@`.
+  const lineBlank = (at: number): boolean => {
+    for (let j = lineStart; j < at; j++) {
+      const b = src.charCodeAt(j);
+      if (b !== 32 && b !== 9 && b !== 13) return false;
+    }
+    return true;
   };
   while (i < n) {
     const c = src.charCodeAt(i);
@@ -113,6 +138,40 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     const start = i;
+    if (c === 48 && /[xXbBoO]/.test(src[i + 1] ?? '')) {
+      const radix = { x: 16, b: 2, o: 8 }[src[i + 1]!.toLowerCase() as 'x' | 'b' | 'o'];
+      i += 2;
+      const from = i;
+      while (i < n && (/[0-9a-fA-F_]/.test(src[i]!) || false)) i++;
+      const digits = src.slice(from, i).replaceAll('_', '');
+      const value = digits === '' ? Number.NaN : Number.parseInt(digits, radix);
+      if (!Number.isFinite(value) || [...digits].some((d) => Number.parseInt(d, 16) >= radix)) {
+        throw new QasmParseError(
+          `malformed base-${radix} integer '${src.slice(start, i)}'`,
+          line,
+          start - lineStart + 1,
+        );
+      }
+      tok('num', src.slice(start, i), start, value, true);
+      continue;
+    }
+    if (c === 36 && isDigit(src.charCodeAt(i + 1))) {
+      i++;
+      while (i < n && isDigit(src.charCodeAt(i))) i++;
+      const text = src.slice(start, i);
+      tok('phys', text, start, Number(text.slice(1)), true);
+      continue;
+    }
+    if (c === 35 && src.startsWith('#pragma', i)) {
+      while (i < n && src.charCodeAt(i) !== 10) i++;
+      tok('pragma', src.slice(start, i), start);
+      continue;
+    }
+    if (c === 64 && identStart(src[i + 1] ?? ' ') && lineBlank(i)) {
+      while (i < n && src.charCodeAt(i) !== 10) i++;
+      tok('pragma', src.slice(start, i), start);
+      continue;
+    }
     if (isDigit(c) || (c === 46 && isDigit(src.charCodeAt(i + 1)))) {
       let integer = true;
       const digits = () => {
@@ -146,6 +205,31 @@ export function tokenize(src: string): Token[] {
         }
       }
       if (i < n && identStart(src[i]!)) {
+        let j = i;
+        while (j < n && (identStart(src[j]!) || isDigit(src.charCodeAt(j)))) j++;
+        const unit = src.slice(i, j);
+        if (DURATION_UNITS.has(unit) || unit === 'im') {
+          const text = src.slice(start, i);
+          const value = Number(text.includes('_') ? text.replaceAll('_', '') : text);
+          if (unit === 'im') {
+            throw new QasmParseError(
+              `imaginary literal '${text}im': complex numbers are not supported (gate angles are real)`,
+              line,
+              start - lineStart + 1,
+            );
+          }
+          out.push({
+            kind: 'dur',
+            text: src.slice(start, j),
+            value,
+            integer,
+            unit,
+            line,
+            column: start - lineStart + 1,
+          });
+          i = j;
+          continue;
+        }
         throw new QasmParseError(
           `malformed number: expected an operator or delimiter after ${src.slice(start, i)}, got '${src[i]}'`,
           line,

@@ -56,8 +56,8 @@ const CASES: [string, string, RegExp, number, number][] = [
     2,
     9,
   ],
-  ['unsupported statement', `${V3}qubit q;\nreset q;`, /unsupported statement 'reset'/, 4, 1],
-  ['gate modifier', `${V3}qubit[2] q;\nctrl @ x q[0], q[1];`, /unsupported statement 'ctrl'/, 4, 1],
+  ['unsupported statement', `${V3}qubit q;\ndefcal x $0 { }`, /unsupported statement 'defcal'/, 4, 1],
+  ['switch', `${V3}qubit[2] q;\nswitch (1) { }`, /unsupported statement 'switch'/, 4, 1],
   [
     'input of another type',
     `${V3}input int n;`,
@@ -152,8 +152,8 @@ const CASES: [string, string, RegExp, number, number][] = [
   ],
   [
     'power of an input',
-    `${V3}input float a;\nqubit q;\nry(a^2) q;`,
-    /base of '\^' uses input 'a' non-affinely/,
+    `${V3}input float a;\nqubit q;\nry(a**2) q;`,
+    /base of '\*\*' uses input 'a' non-affinely/,
     5,
     5,
   ],
@@ -210,7 +210,7 @@ const CASES: [string, string, RegExp, number, number][] = [
   [
     'gate after measurement',
     `${V3}qubit q;\nbit c;\nc = measure q;\nx q;`,
-    /after it was measured: mid-circuit measurement is not supported/,
+    /measurement on line 5 is followed by gates on q: the program is not a unitary; qpeft simulates unitary programs/,
     6,
     1,
   ],
