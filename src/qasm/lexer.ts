@@ -46,7 +46,7 @@ const PUNCT2 = new Set([
   '|=',
   '^=',
 ]);
-const PUNCT1 = new Set([...';,()[]{}+-*/^=@:<>!%&|~.']);
+const PUNCT1 = new Set([...';,()[]{}+-*/^=@:<>!%&|~.#']);
 const PUNCT_SECOND = new Set([...PUNCT2].map((p) => p.charCodeAt(1)));
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
@@ -274,6 +274,12 @@ export function tokenize(src: string): Token[] {
       }
       i++;
       tok('str', src.slice(start + 1, i - 1), start);
+      continue;
+    }
+    const three = src.slice(i, i + 3);
+    if (three === '<<=' || three === '>>=' || three === '**=') {
+      i += 3;
+      tok('punct', three, start);
       continue;
     }
     const d = src.charCodeAt(i + 1);

@@ -37,7 +37,7 @@ const CLASSICAL_TYPES = new Set([
   'complex',
   'array',
 ]);
-const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=']);
+const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>=', '**=']);
 
 const LEVELS3: readonly (readonly string[])[] = [
   ['||'],
@@ -247,6 +247,12 @@ class Parser {
       case 'qubit':
       case 'bit': {
         this.next();
+        if (t.text === 'qubit' && this.peek().kind === 'phys') {
+          // `qubit $3;` (older OpenQASM 3): physical qubits need no declaration; it only names one.
+          const q = this.next();
+          this.expect(';', 'after the declaration');
+          return { kind: 'expr', expr: { kind: 'phys', index: q.value, pos: this.pos(q) }, pos };
+        }
         let size: SExpr | null = null;
         if (this.accept('[')) {
           size = this.expr();
@@ -271,6 +277,9 @@ class Parser {
           this.expect(']', 'after the type width');
         }
         const name = this.ident('a parameter name in the input declaration').text;
+        // A default value (`input angle theta = 3.14;`) is what a run without bindings would use; the
+        // circuit keeps the parameter symbolic, so the default is read and not used.
+        if (this.accept('=')) this.expr();
         this.expect(';', 'after the input declaration');
         return { kind: 'input', type: ty.text as 'float' | 'angle', bits, name, pos };
       }
@@ -668,6 +677,13 @@ class Parser {
         if (t.text === 'true' || t.text === 'false') {
           this.next();
           return { kind: 'bool', value: t.text === 'true', pos };
+        }
+        if (t.text === 'durationof' && this.isPunct('(', 1) && this.isPunct('{', 2)) {
+          this.next();
+          this.next();
+          this.block("the 'durationof' block");
+          this.expect(')', "to close 'durationof'");
+          return { kind: 'dur', value: 0, unit: 'dt', pos };
         }
         if (t.text === 'measure' && this.version === 3) {
           this.next();
