@@ -15,6 +15,8 @@ export interface UnitarySource {
   layers: number | null;
   /** The OpenQASM file, when the circuit came from one. */
   qasm?: string;
+  /** For a program on physical qubits: wire i is physical qubit `physicalQubits[i]`. */
+  physicalQubits?: readonly number[] | null;
   /** Where the angles came from (for the text header). */
   source: string;
   /** Human name of the circuit for the text header. */
@@ -53,6 +55,7 @@ export function printUnitary(
         orthogonalityError: orthErr,
         matrix: rows,
         ...(meta.qasm !== undefined ? { qasm: meta.qasm, params: [...circuit.params] } : {}),
+        ...(meta.physicalQubits ? { physicalQubits: [...meta.physicalQubits] } : {}),
         ...(imag ? { imag, globalPhase: m.globalPhase } : {}),
       }),
     );

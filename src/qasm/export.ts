@@ -42,6 +42,11 @@ export interface ExportOptions {
   routing?: 'error' | 'swap';
   /** Comment lines printed after the header. */
   comment?: string;
+  /**
+   * OpenQASM 3 on physical qubits, as transpiled programs are written: wire i becomes `$layout[i]`
+   * (`true`: wire i is `$i`). No register is declared; the importer reads it back on the same wires.
+   */
+  physical?: readonly number[] | true;
 }
 
 /** One gate of the target basis: a name, wires and affine angles. */
@@ -293,10 +298,12 @@ export function toQasmProgram(circuit: Circuit, options: ExportOptions = {}): Pr
   for (const text of comments) statements.push({ kind: 'comment', text, pos: NOWHERE });
   for (const name of c.params)
     statements.push({ kind: 'input', type: 'float', bits: 64, name, pos: NOWHERE });
-  statements.push({ kind: 'qreg', name: 'q', size: c.qubits, pos: NOWHERE });
+  const phys = physicalLayout(options.physical, c.qubits, version);
+  if (!phys) statements.push({ kind: 'qreg', name: 'q', size: c.qubits, pos: NOWHERE });
   const logical = layout ? layout.length : c.qubits;
   if (options.measure) statements.push({ kind: 'creg', name: 'c', size: logical, pos: NOWHERE });
-  const op = (w: number) => ({ name: 'q', index: w, pos: NOWHERE });
+  const op = (w: number) =>
+    phys ? { name: `$${phys[w]}`, pos: NOWHERE } : { name: 'q', index: w, pos: NOWHERE };
   for (const g of translateGates(c, basis, version)) {
     statements.push({
       kind: 'gate',
@@ -325,9 +332,10 @@ export function toQasmProgram(circuit: Circuit, options: ExportOptions = {}): Pr
   }
   if (options.measure) {
     const whole = { name: 'q', pos: NOWHERE };
-    statements.push({ kind: 'barrier', operands: [whole], pos: NOWHERE });
-    if (layout) {
-      layout.forEach((p, i) => {
+    const all = Array.from({ length: c.qubits }, (_, w) => op(w));
+    statements.push({ kind: 'barrier', operands: phys ? all : [whole], pos: NOWHERE });
+    if (layout || phys) {
+      (layout ?? all.map((_, w) => w)).forEach((p, i) => {
         statements.push({
           kind: 'measure',
           qubit: op(p),
@@ -339,6 +347,28 @@ export function toQasmProgram(circuit: Circuit, options: ExportOptions = {}): Pr
       statements.push({ kind: 'measure', qubit: whole, target: { name: 'c', pos: NOWHERE }, pos: NOWHERE });
   }
   return { version, statements };
+}
+
+/** Check a `physical` layout: one distinct non-negative physical index per wire, OpenQASM 3 only. */
+function physicalLayout(
+  physical: readonly number[] | true | undefined,
+  qubits: number,
+  version: 2 | 3,
+): readonly number[] | null {
+  if (physical === undefined) return null;
+  if (version !== 3)
+    throw new InputError('physical qubits ($n) are OpenQASM 3: drop version 2 or the physical layout');
+  if (physical === true) return Array.from({ length: qubits }, (_, i) => i);
+  const ok =
+    Array.isArray(physical) &&
+    physical.length === qubits &&
+    physical.every((p) => Number.isSafeInteger(p) && p >= 0) &&
+    new Set(physical).size === physical.length;
+  if (!ok)
+    throw new InputError(
+      `physical layout must list ${qubits} distinct non-negative qubit indices (wire i → $layout[i]), got ${describe(physical)}`,
+    );
+  return physical;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The CLI: qpeft qasm, qpeft qasm import, qpeft unitary --qasm, and the demo's OpenQASM. */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -136,5 +136,22 @@ describe('qpeft demo shows P as OpenQASM 3', () => {
     const q = await cli('qasm', '--qubits', '4', '--layers', '1', '--seed', '0');
     expect(j.pQasm).toBe(q.out);
     expect(j.pQasmStats).toMatchObject({ total: 13, twoQubit: 3, depth: 5 });
+  });
+});
+
+describe('qpeft qasm --physical', () => {
+  it('writes $n operands for a layout, and qasm import --json says which physical qubit each wire is', async () => {
+    const w = await cli('qasm', '--qubits', '2', '--layers', '1', '--physical', '--layout', '3,1');
+    expect(w.code).toBe(0);
+    expect(w.out).toMatch(/\$3/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'qpeft-phys-'));
+    const file = path.join(dir, 'p.qasm');
+    writeFileSync(file, w.out);
+    const r = await cli('qasm', 'import', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).physicalQubits).toEqual([0, 1, 2, 3]);
+    const bad = await cli('qasm', '--qubits', '2', '--layers', '1', '--layout', '3,1');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/add --physical/);
   });
 });

@@ -18,6 +18,7 @@ const help = `usage: qpeft qasm (--qubits N | --width D [--form auto|mixed-radix
                   [--template simplified-two-design|alternating-ry-cz]
                   [--seed S | --angles FILE] [--qasm-version 2|3] [--basis native|ibm|u-cx]
                   [--unbound] [--measure] [--stats] [--coupling linear|all|0-1,1-2,…] [--route]
+                  [--physical [--layout P0,P1,…]]
                   [--to qiskit|braket|cirq] [--shots S] [--out FILE]
        qpeft qasm import FILE [--json] [--seed S | --angles FILE] [--columns K] [--dtype float64|float32]
 
@@ -30,7 +31,9 @@ u-cx (u3/U and cx); ibm and u-cx equal native up to a global phase. --measure me
 goes to stdout). --coupling checks the two-qubit gates against a coupling map (default linear); a circuit
 that does not fit is an error unless --route inserts SWAPs. --to writes a Python program for a hardware SDK instead
 (ours: it runs the measured circuit on the SDK's simulator, or a device, and prints/writes counts; see
-docs/hardware.md; --shots sets its shots, default 1000). --out writes the file atomically instead of printing it.
+docs/hardware.md; --shots sets its shots, default 1000). --physical writes OpenQASM 3 on physical
+qubits ($0, $1, …) as transpiled programs are; --layout puts wire i on $Pi. --out writes the file atomically
+instead of printing it.
 
 'qpeft qasm import FILE' reads an OpenQASM 2/3 file and prints a summary; with --json, the same JSON as
 'qpeft unitary --qasm FILE --json' (input parameters need --seed or --angles).`;
@@ -74,6 +77,7 @@ function runImport(argv: string[], io: Io): number {
         template: null,
         layers: null,
         qasm: file,
+        physicalQubits: q.parsed.physicalQubits,
         source: q.source,
         label: `${file}: ${q.circuit.qubits} qubits`,
       },
@@ -99,6 +103,12 @@ function runImport(argv: string[], io: Io): number {
         : `real: yes${c.globalPhase ? ' (up to the global phase)' : ''}, usable as an adapter circuit`,
       `measurements: ${parsed.measurements.length}, barriers: ${parsed.barriers}, gate definitions: ${parsed.gateDefinitions.join(', ') || 'none'}`,
       `connectivity (linear): ${conn.note}`,
+      ...(parsed.physicalQubits
+        ? [
+            `physical qubits: wire i is $i (${parsed.physicalQubits.length} wires, $0..$${parsed.physicalQubits.length - 1})`,
+          ]
+        : []),
+      ...(parsed.dropped.length ? [`dropped (no effect on the unitary): ${parsed.dropped.join(', ')}`] : []),
     ].join('\n'),
   );
   return 0;
@@ -119,6 +129,8 @@ export const qasmCommand: Command = {
       stats: { type: 'boolean', default: false },
       coupling: { type: 'string' },
       route: { type: 'boolean', default: false },
+      physical: { type: 'boolean', default: false },
+      layout: { type: 'string' },
       to: { type: 'string' },
       shots: { type: 'string' },
       out: { type: 'string' },
@@ -138,6 +150,24 @@ export const qasmCommand: Command = {
       throw new InputError('--unbound exports the parameters as inputs: drop --seed/--angles');
     }
     const coupling = values.coupling === undefined ? undefined : parseCoupling(values.coupling);
+    if (values.layout !== undefined && !values.physical)
+      throw new InputError('--layout places wires on physical qubits: add --physical');
+    if (values.physical && version !== 3)
+      throw new InputError(
+        '--physical writes physical qubits ($n), which are OpenQASM 3: drop --qasm-version 2',
+      );
+    const physical: readonly number[] | true | undefined = !values.physical
+      ? undefined
+      : values.layout === undefined
+        ? true
+        : values.layout.split(',').map((p) => {
+            const n = Number(p.trim());
+            if (!/^\d+$/.test(p.trim()) || !Number.isSafeInteger(n))
+              throw new InputError(
+                `--layout must list physical qubit indices like 3,1,4, got "${values.layout}"`,
+              );
+            return n;
+          });
     const ch = chooseCircuit(values);
     let text: string;
     if (values.to !== undefined) {
@@ -160,6 +190,7 @@ export const qasmCommand: Command = {
         measure: values.measure,
         ...(coupling !== undefined ? { coupling, routing: values.route ? 'swap' : 'error' } : {}),
         ...(ch.factor ? { comment: widthFactorComment(ch.factor) } : {}),
+        ...(physical !== undefined ? { physical } : {}),
       });
     }
     const stats = values.stats

@@ -44,6 +44,7 @@ export const unitaryCommand: Command = {
           template: null,
           layers: null,
           qasm: q.file,
+          physicalQubits: q.parsed.physicalQubits,
           source: q.source,
           label: `${q.file}: ${q.circuit.qubits} qubits`,
         },
