@@ -12,10 +12,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getExperiment, PACKAGE_ROOT } from '../src/experiments/experiment.ts';
 import { methodLabel, setupMethod } from '../src/experiments/methods.ts';
-import { createTask, parseTaskSpec } from '../src/experiments/tasks.ts';
 import { createModel, loadModel } from '../src/models/checkpoint.ts';
 import { AdamW } from '../src/models/optim.ts';
 import { initBackend, tf } from '../src/tf/backend.ts';
+import { createTask, parseTaskSpec } from '../src/train/tasks.ts';
 
 const BATCH = 32;
 const STEPS = 12;

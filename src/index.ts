@@ -22,5 +22,6 @@ export {
   parseThreads,
 } from './tf/backend.ts';
 export { installFastMatMulGradient } from './tf/fast-matmul.ts';
+export * from './train/index.ts';
 export { gram, type Matrix, orthogonalityError, toRows, transposeData } from './util/matrix.ts';
 export { createRng, type Rng, uniformAngles } from './util/random.ts';

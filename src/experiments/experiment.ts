@@ -18,7 +18,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, InputError, QpeftError } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
 import type { ProgressSink } from '../models/progress.ts';
 import { tf } from '../tf/backend.ts';
 import {
@@ -27,25 +27,19 @@ import {
   FINETUNE_RESULT,
   type FinetuneResult,
   finetune,
+  readResult,
 } from './finetune.ts';
 import { ALL_BLOCK_LINEARS, type MethodSpec, methodLabel } from './methods.ts';
-import { MOBILENET_BASE, nsfwjsRoot, runMobilenetMethods } from './mobilenet.ts';
+import { mobilenetStrategy, nsfwjsRoot } from './mobilenet.ts';
 import { aggregate, type ExperimentReport, writeReport } from './report.ts';
-import { parseTaskSpec } from './tasks.ts';
+import type { ExperimentPlan, ExperimentSize, ExperimentStrategy } from './strategy.ts';
+
+export { type ExperimentSize, MissingDependencyError } from './strategy.ts';
+
+import { parseTaskSpec } from '../train/tasks.ts';
 
 /** The package root (where `checkpoints/` lives), independent of the working directory. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Sizes of a run: data limits, epochs, seeds. */
-export interface ExperimentSize {
-  readonly trainLimit?: number;
-  readonly evalLimit?: number;
-  readonly epochs: number;
-  readonly seeds: readonly number[];
-  readonly batchSize?: number;
-  /** Stop each run after this many steps (smoke size only). */
-  readonly maxSteps?: number;
-}
 
 export const SIZE_NAMES = ['smoke', 'small', 'full'] as const;
 export type SizeName = (typeof SIZE_NAMES)[number];
@@ -65,16 +59,51 @@ export interface ExperimentDef {
   readonly fullLr: number;
   readonly evalInitial?: boolean;
   readonly notes: readonly string[];
+  /** How the runs are made (default `finetuneStrategy`). */
+  readonly strategy?: ExperimentStrategy;
 }
 
-/** Error of an experiment whose dependency (an npm package) is not installed. */
-export class MissingDependencyError extends QpeftError {
-  readonly dependency: string;
-  constructor(dependency: string, message: string) {
-    super('E_MISSING_DEPENDENCY', message);
-    this.dependency = dependency;
-  }
-}
+/**
+ * The default strategy: fine-tune the first base model of `bases` that exists (or the user's `--base`), after
+ * checking that it was not pretrained on the categories the experiment holds out.
+ */
+export const finetuneStrategy: ExperimentStrategy = {
+  prepare(def, baseOpt) {
+    const base = resolveBase(def, baseOpt);
+    const spec = parseTaskSpec(def.data);
+    if (spec.kind !== 'image') {
+      const seen = basePretrainCategories(base);
+      const overlap = spec.categories.filter((c) => seen.includes(c));
+      if (overlap.length) {
+        throw new InputError(
+          `the base model in ${base} was pretrained on ${overlap.join(', ')}, which this experiment holds out; pretrain a base without them`,
+        );
+      }
+    }
+    return {
+      base: path.relative(PACKAGE_ROOT, base) || base,
+      run: (req) =>
+        finetune({
+          base,
+          data: def.data,
+          method: req.method,
+          epochs: req.size.epochs,
+          seed: req.seed,
+          lr: req.lr,
+          batchSize: req.size.batchSize,
+          trainLimit: req.size.trainLimit,
+          evalLimit: req.size.evalLimit,
+          maxSteps: req.size.maxSteps,
+          evalInitial: def.evalInitial,
+          out: req.dir,
+          resume: req.resume,
+          progress: req.progress,
+          log: req.log,
+        }),
+      dispose() {},
+    };
+  },
+};
 
 const SMOKE: ExperimentSize = {
   trainLimit: 48,
@@ -222,6 +251,7 @@ export const EXPERIMENTS: readonly ExperimentDef[] = [
     },
     lr: 5e-3,
     fullLr: 1e-3,
+    strategy: mobilenetStrategy,
     notes: [
       'Base: MobileNetV2 as shipped in the npm package nsfwjs@4.4.0 (ImageNet-pretrained backbone, dense head trained by its authors for 5-way image moderation), loaded offline from the tarball. Fashion-MNIST images (28×28 grey, [0, 1]) → RGB, bilinear resize to 224×224, through the frozen convolutional backbone once (1,280 pooled features, cached).',
       "The model's pretrained dense layers dense_1 (1280→256, ReLU) and dense_2 (256→128, ReLU) become `dense1` and `dense2` (frozen); a new 10-class head replaces its 5-class dense_3 and trains with every method. Adapters on dense1 and dense2; 'dense layers in full' trains dense1, dense2 and the head; 'linear probe' trains the head alone on the frozen 128-dimensional features of dense2, 'linear probe on the 1,280 backbone features' a 1280→10 head on the pooled backbone features instead (the dense layers unused). No dropout, no data augmentation; the training and test images are the first N of each Fashion-MNIST split.",
@@ -245,7 +275,7 @@ export function getExperiment(name: string): ExperimentDef {
 }
 
 /** The first existing base directory of an experiment (or the given one, checked). */
-export function resolveBase(def: ExperimentDef, base?: string): string {
+export function resolveBase(def: ExperimentPlan, base?: string): string {
   if (base !== undefined) {
     if (!existsSync(path.join(base, 'config.json')))
       throw new InputError(`--base ${describe(base)} holds no model (config.json is missing)`);
@@ -300,12 +330,6 @@ function slug(s: string): string {
 export async function runExperiment(opts: RunExperimentOptions): Promise<ExperimentReport> {
   const def = getExperiment(opts.name);
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  if (def.name === 'mobilenet' && !mobilenetAvailable()) {
-    throw new MissingDependencyError(
-      'nsfwjs',
-      'experiment mobilenet needs the npm package nsfwjs (MobileNetV2 weights), which is not installed; install it with: npm i -E nsfwjs@4.4.0',
-    );
-  }
   if (!(SIZE_NAMES as readonly string[]).includes(opts.size)) {
     throw new InputError(`--size must be one of ${SIZE_NAMES.join(', ')}, got ${describe(opts.size)}`);
   }
@@ -315,22 +339,6 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
     throw new InputError(`seeds must be non-negative integers, got ${describe(seeds.join(','))}`);
   }
   const spec = parseTaskSpec(def.data);
-  const mobilenet = def.name === 'mobilenet';
-  if (mobilenet && opts.base !== undefined) {
-    throw new InputError(
-      `experiment mobilenet uses the MobileNetV2 shipped in nsfwjs and takes no --base, got ${describe(opts.base)}`,
-    );
-  }
-  const base = mobilenet ? MOBILENET_BASE : resolveBase(def, opts.base);
-  if (spec.kind !== 'image') {
-    const seen = basePretrainCategories(base);
-    const overlap = spec.categories.filter((c) => seen.includes(c));
-    if (overlap.length) {
-      throw new InputError(
-        `the base model in ${base} was pretrained on ${overlap.join(', ')}, which this experiment holds out; pretrain a base without them`,
-      );
-    }
-  }
   const methods = def.methods.filter(
     (m) =>
       !opts.only?.length || opts.only.some((o) => methodLabel(m).toLowerCase().includes(o.toLowerCase())),
@@ -339,65 +347,62 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
     throw new InputError(
       `--only ${describe(opts.only?.join(','))} matches no method of ${def.name}; methods: ${def.methods.map(methodLabel).join(', ')}`,
     );
+  const session = (def.strategy ?? finetuneStrategy).prepare(def, opts.base);
   const runsDir = opts.runsDir ?? path.join(opts.out, 'runs');
-  const results: FinetuneResult[] = mobilenet
-    ? await runMobilenetMethods({ methods, size, seeds, lr: def.lr, fullLr: def.fullLr, runsDir, log })
-    : [];
+  const results: FinetuneResult[] = [];
   const total = methods.length * seeds.length;
   let k = 0;
-  for (const method of mobilenet ? [] : methods) {
-    for (const seed of seeds) {
-      k++;
-      const label = methodLabel(method);
-      const dir = path.join(runsDir, `${slug(label)}-seed${seed}`);
-      const done = path.join(dir, FINETUNE_RESULT);
-      const lr = method.method === 'full' ? def.fullLr : def.lr;
-      const want = {
-        method,
-        data: def.data,
-        seed,
-        epochs: size.epochs,
-        lr,
-        batchSize: size.batchSize ?? FINETUNE_DEFAULTS.batchSize,
-        trainLimit: size.trainLimit ?? null,
-        evalLimit: size.evalLimit ?? null,
-        maxSteps: size.maxSteps ?? null,
-      };
-      if (existsSync(done)) {
-        const prev = JSON.parse(readFileSync(done, 'utf8')) as FinetuneResult;
-        const got = { method: prev.method, data: prev.data, seed: prev.seed, ...prev.settings };
-        const diff = (Object.keys(want) as (keyof typeof want)[]).filter(
-          (f) => JSON.stringify(want[f]) !== JSON.stringify(got[f]),
-        );
-        if (diff.length) {
-          throw new InputError(
-            `${done} was made with other settings (${diff.map((f) => `${f} ${JSON.stringify(got[f])}, now ${JSON.stringify(want[f])}`).join('; ')}); choose another --runs directory or remove it`,
+  try {
+    for (const method of methods) {
+      for (const seed of seeds) {
+        k++;
+        const label = methodLabel(method);
+        const dir = path.join(runsDir, `${slug(label)}-seed${seed}`);
+        const done = path.join(dir, FINETUNE_RESULT);
+        const lr = method.method === 'full' ? def.fullLr : def.lr;
+        const want = {
+          method,
+          data: def.data,
+          seed,
+          epochs: size.epochs,
+          lr,
+          batchSize: size.batchSize ?? FINETUNE_DEFAULTS.batchSize,
+          trainLimit: size.trainLimit ?? null,
+          evalLimit: size.evalLimit ?? null,
+          maxSteps: size.maxSteps ?? null,
+        };
+        if (existsSync(done)) {
+          const prev = readResult(done);
+          const got = { method: prev.method, data: prev.data, seed: prev.seed, ...prev.settings };
+          const diff = (Object.keys(want) as (keyof typeof want)[]).filter(
+            (f) => JSON.stringify(want[f]) !== JSON.stringify(got[f]),
           );
+          if (diff.length) {
+            throw new InputError(
+              `${done} was made with other settings (${diff.map((f) => `${f} ${JSON.stringify(got[f])}, now ${JSON.stringify(want[f])}`).join('; ')}); choose another --runs directory or remove it`,
+            );
+          }
+          results.push(prev);
+          log(`[${k}/${total}] ${label}, seed ${seed}: already done (${done})`);
+          continue;
         }
-        results.push(prev);
-        log(`[${k}/${total}] ${label}, seed ${seed}: already done (${done})`);
-        continue;
+        log(`[${k}/${total}] ${label}, seed ${seed}`);
+        results.push(
+          await session.run({
+            method,
+            seed,
+            lr,
+            size,
+            dir,
+            resume: existsSync(path.join(dir, FINETUNE_CHECKPOINT)),
+            progress: opts.progress,
+            log,
+          }),
+        );
       }
-      log(`[${k}/${total}] ${label}, seed ${seed}`);
-      const res = await finetune({
-        base,
-        data: def.data,
-        method,
-        epochs: size.epochs,
-        seed,
-        lr,
-        batchSize: size.batchSize,
-        trainLimit: size.trainLimit,
-        evalLimit: size.evalLimit,
-        maxSteps: size.maxSteps,
-        evalInitial: def.evalInitial,
-        out: dir,
-        resume: existsSync(path.join(dir, FINETUNE_CHECKPOINT)),
-        progress: opts.progress,
-        log,
-      });
-      results.push(res);
     }
+  } finally {
+    session.dispose();
   }
   const rows = aggregate(results);
   const initial = results.map((r) => r.history.find((h) => h.epoch === 0)).filter((h) => h !== undefined);
@@ -417,7 +422,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<Experim
     title: def.title,
     command: opts.command ?? `npx qpeft experiment ${def.name} --size ${opts.size} --out ${opts.out}`,
     size: opts.size,
-    base: mobilenet ? base : path.relative(PACKAGE_ROOT, base) || base,
+    base: session.base,
     data: def.data,
     metric: results[0]!.metric,
     settings: { ...size, seeds, lr: def.lr, fullLr: def.fullLr },

@@ -16,18 +16,29 @@
  * export (`adapter-lora/`, where ΔW is a low-rank product), and the trained head (`head.safetensors`) or,
  * for full fine-tuning, the whole model (`model/`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AdapterError, describe, InputError, TrainingDivergedError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
+import { AdapterError, describe, InputError } from '../errors.ts';
+import { removeOrphanedTemps, writeFileAtomic } from '../io/atomic.ts';
+import { saveSafetensors } from '../io/safetensors.ts';
 import { type BaseModel, loadModel, saveModel } from '../models/checkpoint.ts';
-import { AdamW, warmupCosine } from '../models/optim.ts';
-import { formatDuration, ProgressBar, type ProgressSink } from '../models/progress.ts';
+import type { ProgressSink } from '../models/progress.ts';
 import { exportLora, saveAdapter } from '../peft/serialize.ts';
 import { tf } from '../tf/backend.ts';
-import { checkMethodSpec, type MethodSpec, methodLabel, setupMethod, taskHead } from './methods.ts';
-import { type BatchStats, createTask, formatTaskSpec, type MetricInfo, parseTaskSpec } from './tasks.ts';
+import { openCheckpoint, type TrainEpoch } from '../train/checkpoint.ts';
+import { runLength, type TrainResult, train } from '../train/engine.ts';
+import type { MetricInfo } from '../train/task.ts';
+import { createTask, formatTaskSpec, parseTaskSpec } from '../train/tasks.ts';
+import {
+  checkMethodSpec,
+  type MethodSpec,
+  methodLabel,
+  setupMethod,
+  type TrainingSetup,
+  taskHead,
+} from './methods.ts';
+
+export { formatMetric } from '../train/task.ts';
 
 export const FINETUNE_CHECKPOINT = 'checkpoint.safetensors';
 export const FINETUNE_RESULT = 'result.json';
@@ -75,18 +86,7 @@ export interface FinetuneOptions {
 }
 
 /** Metrics after an epoch (epoch 0: before training). */
-export interface FinetuneEpoch {
-  epoch: number;
-  /** Optimiser steps so far. */
-  step: number;
-  trainLoss: number;
-  /** Training accuracy over the epoch's batches (classification tasks). */
-  trainAccuracy?: number;
-  evalLoss: number;
-  /** The task metric: accuracy as a fraction, or bits per byte. */
-  evalMetric: number;
-  seconds: number;
-}
+export type FinetuneEpoch = TrainEpoch;
 
 export interface FinetuneResult {
   label: string;
@@ -146,15 +146,6 @@ interface RunKey {
   evalLimit: number | null;
 }
 
-interface RunState {
-  key: RunKey;
-  step: number;
-  history: FinetuneEpoch[];
-  seconds: number;
-  trainSeconds: number;
-  samples: number;
-}
-
 function checkInt(name: string, v: number | undefined, min: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < min)) {
     throw new InputError(`${name} must be an integer ≥ ${min}, got ${describe(v)}`);
@@ -195,202 +186,74 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
     throw new InputError(`weight decay must be ≥ 0, got ${describe(key.weightDecay)}`);
 
   const ckptFile = opts.out ? path.join(opts.out, FINETUNE_CHECKPOINT) : null;
-  let stored:
-    | (RunState & { tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }> })
-    | null = null;
-  if (opts.resume) {
-    if (!ckptFile) throw new InputError('resume needs an output directory (--out) holding a checkpoint');
-    if (!existsSync(ckptFile)) {
-      throw new InputError(
-        `--resume: no checkpoint in ${describe(opts.out)} (${FINETUNE_CHECKPOINT} is missing); run without --resume to start`,
-      );
-    }
-    stored = readCheckpoint(ckptFile);
-    const diff = (Object.keys(key) as (keyof RunKey)[]).filter(
-      (k) => JSON.stringify(key[k]) !== JSON.stringify(stored!.key[k]),
-    );
-    if (diff.length) {
-      throw new InputError(
-        `--resume: the checkpoint in ${opts.out} was made with different options: ${diff.map((k) => `${k} ${JSON.stringify(stored!.key[k])} (now ${JSON.stringify(key[k])})`).join('; ')}`,
-      );
-    }
-  } else if (ckptFile && existsSync(ckptFile)) {
-    throw new InputError(
-      `${describe(opts.out)} already holds a fine-tuning checkpoint; pass --resume to continue it or choose another --out`,
-    );
-  }
+  const stored = openCheckpoint({
+    file: ckptFile,
+    dir: opts.out,
+    resume: opts.resume === true,
+    key: key as unknown as Record<string, unknown>,
+    what: 'fine-tuning',
+  });
+  if (opts.out) removeOrphanedTemps(opts.out);
 
   const model = loadModel(opts.base);
-  let opt: AdamW | null = null;
   try {
     const task = createTask(model, spec, key.seed, {
       trainLimit: opts.trainLimit,
       evalLimit: opts.evalLimit,
     });
-    const stepsPerEpoch = task.batches(1, key.batchSize).length;
-    const totalSteps = stepsPerEpoch * opts.epochs;
-    const setup = setupMethod(model, spec, opts.method, key.seed, totalSteps);
-    if (setup.counts.trainable !== setup.closedForm) {
-      log(
-        `warning: ${setup.counts.trainable} trainable parameters, but the closed form gives ${setup.closedForm}`,
-      );
-    }
+    const { stepsPerEpoch, totalSteps, lastStep } = runLength(
+      task,
+      opts.epochs,
+      key.batchSize,
+      opts.maxSteps,
+    );
     const label = methodLabel(opts.method);
-    opt = new AdamW(setup.trainable, { weightDecay: key.weightDecay, clipNorm: 1 });
-    const state: RunState = stored
-      ? {
-          key,
-          step: stored.step,
-          history: [...stored.history],
-          seconds: stored.seconds,
-          trainSeconds: stored.trainSeconds,
-          samples: stored.samples,
-        }
-      : { key, step: 0, history: [], seconds: 0, trainSeconds: 0, samples: 0 };
-    if (stored) {
-      restore(model, opt, setup.trainable, stored);
-      log(`resuming ${label} from step ${stored.step} of ${totalSteps} (${opts.out})`);
+    const resultFile = opts.out ? path.join(opts.out, FINETUNE_RESULT) : null;
+    if (stored && stored.step >= lastStep && resultFile && existsSync(resultFile)) {
+      // a resume with nothing left to do must not rewrite the record of the run that did the work
+      log(
+        `nothing to do: ${label} in ${opts.out} already ran ${stored.step} of ${lastStep} steps; ${FINETUNE_RESULT} is unchanged`,
+      );
+      return readResult(resultFile);
     }
-    const resumedFromStep = state.step;
+    const setup = setupMethod(model, spec, opts.method, key.seed, totalSteps);
     log(`data: ${task.summary}`);
     log(
       `method: ${label}; trainable params ${setup.counts.trainable} (adapter ${setup.counts.adapter}, head ${setup.counts.head}) of ${setup.counts.total}` +
         `${setup.targets.length ? ` on ${setup.targets.length} layers (${shortTargets(setup.targets)})` : ''}; ${stepsPerEpoch} steps per epoch of batch ${key.batchSize}, lr ${key.lr}`,
     );
-    const warmup = key.warmupSteps ?? Math.min(100, Math.ceil(totalSteps * 0.05));
-    const varList = setup.trainable.map(([, v]) => v);
-    const lastStep = Math.min(totalSteps, opts.maxSteps ?? totalSteps);
-
-    const save = () => {
-      if (!ckptFile) return;
-      writeCheckpoint(ckptFile, setup.trainable, opt!, state);
-      opts.onCheckpoint?.(state.step);
-    };
-
-    if (opts.evalInitial && state.history.length === 0) {
-      const t0 = performance.now();
-      const ev = tf.tidy(() => task.evaluate());
-      state.history.push({
-        epoch: 0,
-        step: 0,
-        trainLoss: Number.NaN,
-        evalLoss: ev.loss,
-        evalMetric: ev.metric,
-        seconds: (performance.now() - t0) / 1000,
-      });
-      state.seconds += (performance.now() - t0) / 1000;
-      log(`epoch 0 (before training): ${formatMetric(task.metric, ev.metric)}, loss ${ev.loss.toFixed(4)}`);
-    }
-
-    let lastCkptStep = state.step;
-    for (
-      let epoch = Math.floor(state.step / stepsPerEpoch) + 1;
-      epoch <= opts.epochs && state.step < lastStep;
-      epoch++
-    ) {
-      const t0 = performance.now();
-      const batches = task.batches(epoch, key.batchSize);
-      const first = state.step - (epoch - 1) * stepsPerEpoch;
-      const bar =
-        opts.progress === null
-          ? null
-          : new ProgressBar(`${label} epoch ${epoch}/${opts.epochs}`, batches.length, {
-              sink: opts.progress,
-            });
-      const stats: BatchStats = { correct: 0, count: 0 };
-      let lossSum = 0;
-      let lossN = 0;
-      let trainMs = 0;
-      let mark = t0;
-      /** Move the time since the last call into the run state (so checkpoints carry it). */
-      const account = () => {
-        const now = performance.now();
-        state.seconds += (now - mark) / 1000;
-        state.trainSeconds += trainMs / 1000;
-        trainMs = 0;
-        mark = now;
-      };
-      for (let b = first; b < batches.length && state.step < lastStep; b++) {
-        const batch = batches[b]!;
-        const lr = warmupCosine(state.step, totalSteps, key.lr, warmup);
-        const s0 = performance.now();
-        const { loss, norm } = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => {
-            const l = task.loss(batch, stats);
-            const reg = setup.peft?.regularizationLoss() ?? null;
-            return (reg ? l.add(reg) : l) as tf.Scalar;
-          }, varList);
-          const loss = value.dataSync()[0]!;
-          if (!Number.isFinite(loss)) return { loss, norm: Number.NaN };
-          const norm = opt!.apply(grads, lr);
-          if (Number.isFinite(norm)) setup.allocator?.update(opt!.step, grads);
-          return { loss, norm };
-        });
-        if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-          bar?.finish();
-          throw new TrainingDivergedError(
-            `${label}: the ${Number.isFinite(loss) ? `gradient norm is ${norm}` : `loss is ${loss}`} at step ${state.step + 1} (epoch ${epoch}, batch ${b + 1}, lr ${lr.toExponential(2)}); ` +
-              `nothing of this step was applied${ckptFile ? ` and the checkpoint in ${opts.out} is at step ${lastCkptStep}` : ''}. Try a lower --lr (now ${key.lr}) or check the data for NaN/Inf values`,
-          );
-        }
-        trainMs += performance.now() - s0;
-        state.step++;
-        state.samples += batch.length;
-        lossSum += loss;
-        lossN++;
-        const fields: Record<string, string> = { loss: (lossSum / lossN).toFixed(4) };
-        if (stats.count > 0) fields.acc = `${((100 * stats.correct) / stats.count).toFixed(1)}%`;
-        bar?.update(b + 1, fields);
-        if (ckptFile && state.step % (opts.checkpointEvery ?? 100) === 0 && b + 1 < batches.length) {
-          account();
-          save();
-          lastCkptStep = state.step;
-        }
-      }
-      const ev = tf.tidy(() => task.evaluate());
-      const seconds = (performance.now() - t0) / 1000;
-      bar?.finish();
-      account();
-      const rec: FinetuneEpoch = {
-        epoch,
-        step: state.step,
-        trainLoss: lossN ? lossSum / lossN : Number.NaN,
-        ...(stats.count > 0 ? { trainAccuracy: stats.correct / stats.count } : {}),
-        evalLoss: ev.loss,
-        evalMetric: ev.metric,
-        seconds,
-      };
-      state.history.push(rec);
-      log(
-        `${label} epoch ${epoch}: train loss ${rec.trainLoss.toFixed(4)}${rec.trainAccuracy !== undefined ? `, train acc ${(100 * rec.trainAccuracy).toFixed(1)}%` : ''}; held-out ${formatMetric(task.metric, ev.metric)}, loss ${ev.loss.toFixed(4)} (${formatDuration(seconds)})`,
-      );
-      save();
-      lastCkptStep = state.step;
-    }
-
-    const last = state.history.at(-1);
-    if (!last) throw new InputError('no epoch was run (maxSteps or epochs is 0?)');
+    const run = await train({
+      label,
+      task,
+      params: setup.trainable,
+      epochs: opts.epochs,
+      batchSize: key.batchSize,
+      lr: key.lr,
+      weightDecay: key.weightDecay,
+      warmupSteps: key.warmupSteps,
+      warmupCap: 100,
+      maxSteps: opts.maxSteps,
+      regularizer: setup.peft ? () => setup.peft!.regularizationLoss() : undefined,
+      hooks: setup.hooks,
+      key: key as unknown as Record<string, unknown>,
+      checkpoint: ckptFile ? { file: ckptFile, dir: opts.out!, every: opts.checkpointEvery ?? 100 } : null,
+      stored,
+      evalInitial: opts.evalInitial,
+      progress: opts.progress,
+      log,
+      onCheckpoint: opts.onCheckpoint,
+    });
     const files: string[] = [];
     if (opts.out) files.push(...writeArtifacts(opts.out, model, spec, setup, opts.method, log));
-    const result: FinetuneResult = {
+    const result = runRecord({
       label,
       method: opts.method,
       data: key.data,
       base: opts.base,
       seed: key.seed,
       metric: task.metric,
-      value: last.evalMetric,
-      evalLoss: last.evalLoss,
-      trainableParams: setup.counts.trainable,
-      adapterParams: setup.counts.adapter,
-      headParams: setup.counts.head,
-      closedFormParams: setup.closedForm,
-      totalParams: setup.counts.total,
-      targets: setup.targets,
-      steps: state.step,
-      seconds: state.seconds,
-      samplesPerSecond: state.trainSeconds > 0 ? state.samples / state.trainSeconds : Number.NaN,
-      resumedFromStep,
+      setup,
+      run,
       settings: {
         epochs: opts.epochs,
         lr: key.lr,
@@ -401,82 +264,84 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
         evalLimit: key.evalLimit,
         maxSteps: opts.maxSteps ?? null,
       },
-      history: state.history,
-      backend: tf.getBackend(),
       files,
-    };
-    if (opts.out) {
-      writeFileAtomic(path.join(opts.out, FINETUNE_RESULT), `${JSON.stringify(result, null, 2)}\n`);
+    });
+    if (resultFile) {
+      writeFileAtomic(resultFile, `${JSON.stringify(result, null, 2)}\n`);
       files.push(FINETUNE_RESULT);
     }
     return result;
   } finally {
-    opt?.dispose();
     model.dispose();
   }
+}
+
+/** The `result.json` record of a finished run (fine-tuning and the MobileNet experiment write the same). */
+export function runRecord(r: {
+  label: string;
+  method: MethodSpec;
+  data: string;
+  base: string;
+  seed: number;
+  metric: MetricInfo;
+  setup: TrainingSetup;
+  run: TrainResult;
+  settings: FinetuneSettings;
+  files: string[];
+}): FinetuneResult {
+  const { state } = r.run;
+  const last = state.history.at(-1);
+  if (!last) throw new InputError('no epoch was run (maxSteps or epochs is 0?)');
+  return {
+    label: r.label,
+    method: r.method,
+    data: r.data,
+    base: r.base,
+    seed: r.seed,
+    metric: r.metric,
+    value: last.evalMetric,
+    evalLoss: last.evalLoss,
+    trainableParams: r.setup.counts.trainable,
+    adapterParams: r.setup.counts.adapter,
+    headParams: r.setup.counts.head,
+    closedFormParams: r.setup.closedForm,
+    totalParams: r.setup.counts.total,
+    targets: r.setup.targets,
+    steps: state.step,
+    seconds: state.seconds,
+    samplesPerSecond: state.trainSeconds > 0 ? state.samples / state.trainSeconds : Number.NaN,
+    resumedFromStep: r.run.resumedFromStep,
+    settings: r.settings,
+    history: state.history,
+    backend: tf.getBackend(),
+    files: r.files,
+  };
+}
+
+/** Read a `result.json` written by `finetune` (typed error naming the file when it is not one). */
+export function readResult(file: string): FinetuneResult {
+  let r: unknown;
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${file} is not valid JSON (${(e as Error).message})`);
+  }
+  const o = r as Partial<FinetuneResult> | null;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.label !== 'string' ||
+    !Array.isArray(o.history) ||
+    typeof o.settings !== 'object'
+  ) {
+    throw new InputError(`${file} is not a fine-tuning result (expected label, settings and history)`);
+  }
+  return o as FinetuneResult;
 }
 
 function shortTargets(targets: string[]): string {
   const names = [...new Set(targets.map((t) => t.split('.').at(-1)))];
   return names.join(', ');
-}
-
-/** `accuracy 97.12%` or `2.134 bits/byte`. */
-export function formatMetric(metric: MetricInfo, value: number): string {
-  return metric.name === 'accuracy'
-    ? `accuracy ${(100 * value).toFixed(2)}%`
-    : `${value.toFixed(4)} bits/byte`;
-}
-
-function writeCheckpoint(
-  file: string,
-  trainable: [string, tf.Variable][],
-  opt: AdamW,
-  state: RunState,
-): void {
-  const tensors: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
-  for (const [n, v] of trainable)
-    tensors[`param.${n}`] = { shape: [...v.shape], data: Float32Array.from(v.dataSync()) };
-  const o = opt.stateDict();
-  for (const [n, t] of Object.entries(o.tensors)) tensors[`optim.${n}`] = t;
-  saveSafetensors(file, tensors, {
-    format: 'qpeft-finetune-checkpoint',
-    run: JSON.stringify({ ...state, step: o.step }),
-  });
-}
-
-function readCheckpoint(file: string) {
-  const { tensors, metadata } = loadSafetensors(file);
-  if (metadata.format !== 'qpeft-finetune-checkpoint' || !metadata.run) {
-    throw new InputError(
-      `${file} is not a qpeft fine-tuning checkpoint (format ${describe(metadata.format)})`,
-    );
-  }
-  return { ...(JSON.parse(metadata.run) as RunState), tensors };
-}
-
-function restore(
-  model: BaseModel,
-  opt: AdamW,
-  trainable: [string, tf.Variable][],
-  stored: RunState & { tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }> },
-): void {
-  const params: Record<string, { shape: readonly number[]; data: ArrayLike<number> }> = {};
-  const optim: Record<string, { shape: readonly number[]; data: ArrayLike<number> }> = {};
-  for (const [n, t] of Object.entries(stored.tensors)) {
-    if (n.startsWith('param.')) params[n.slice(6)] = t;
-    else if (n.startsWith('optim.')) optim[n.slice(6)] = t;
-  }
-  const names = new Set(trainable.map(([n]) => n));
-  const missing = [...names].filter((n) => !(n in params));
-  const extra = Object.keys(params).filter((n) => !names.has(n));
-  if (missing.length || extra.length) {
-    throw new InputError(
-      `the checkpoint's parameters do not match this run: ${missing.length ? `missing ${missing.slice(0, 4).join(', ')}` : ''}${extra.length ? ` unexpected ${extra.slice(0, 4).join(', ')}` : ''}`,
-    );
-  }
-  model.loadStateDict(params, false);
-  opt.loadStateDict({ step: stored.step, tensors: optim });
 }
 
 function writeArtifacts(

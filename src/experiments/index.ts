@@ -7,4 +7,4 @@ export * from './quant-eval.ts';
 export * from './quant-sweep.ts';
 export * from './quickstart.ts';
 export * from './report.ts';
-export * from './tasks.ts';
+export type { ExperimentPlan, ExperimentSession, ExperimentStrategy, RunRequest } from './strategy.ts';

@@ -9,16 +9,18 @@
  *
  * `rank` is the method's rank (LoRA `r`, Quantum-PEFT `K`, AdaLoRA `initR`), `layers` the circuit depth L.
  */
-import { describe, InputError } from '../errors.ts';
+import { AdapterError, describe, InputError } from '../errors.ts';
 import type { BaseModel } from '../models/checkpoint.ts';
 import { TextTransformer } from '../models/text.ts';
 import type { Linear } from '../nn/linear.ts';
+import type { Module } from '../nn/module.ts';
 import type { AdaLoraLayer } from '../peft/methods/adalora.ts';
 import { AdaLoraAllocator } from '../peft/methods/adalora.ts';
 import { getPeftModel, matchTargets, type PeftModel } from '../peft/model.ts';
 import { type BaseAdapterConfig, getMethod, listMethods } from '../peft/registry.ts';
 import type { tf } from '../tf/backend.ts';
-import type { TaskSpec } from './tasks.ts';
+import type { StepHook } from '../train/engine.ts';
+import type { TaskSpec } from '../train/tasks.ts';
 
 /** The projections of every transformer block. */
 export const ALL_BLOCK_LINEARS = ['query', 'key', 'value', 'output', 'fc1', 'fc2'] as const;
@@ -169,7 +171,7 @@ export function adapterConfig(spec: MethodSpec, seed: number, totalSteps: number
 /** A model set up for training under a spec. */
 export interface TrainingSetup {
   /** The adapter wrapper (null for `linear-probe` and `full`). */
-  readonly peft: PeftModel<BaseModel> | null;
+  readonly peft: PeftModel<Module> | null;
   /** Trainable parameters by dotted name (what the optimiser gets). */
   readonly trainable: [string, tf.Variable][];
   /** Scalars in trainable variables, in the adapters alone, and in the task head. */
@@ -178,8 +180,8 @@ export interface TrainingSetup {
   readonly closedForm: number;
   /** Dotted names of the adapted layers. */
   readonly targets: string[];
-  /** AdaLoRA's rank allocator, called after each step (null for other methods). */
-  readonly allocator: AdaLoraAllocator | null;
+  /** What runs after each training step (AdaLoRA's rank allocator). */
+  readonly hooks: readonly StepHook[];
   /** The adapter config as the registry normalised it (null without an adapter). */
   readonly config: BaseAdapterConfig | null;
 }
@@ -215,9 +217,24 @@ export function setupMethod(
       'linear-probe needs a task with a head to train (image or classify), got a language-model task',
     );
   }
-  const head = taskHead(model, task);
+  return setupModule(model, taskHead(model, task), spec, seed, totalSteps);
+}
+
+/**
+ * `setupMethod` for any module: `head` (if any) is the new task head that trains with every method. Checks
+ * that the trainable count equals the closed form (registry formula per target + head): a mismatch means a
+ * method's layer and its `paramCount` disagree, which is a bug, so it is an error, not a warning.
+ */
+export function setupModule(
+  model: Module,
+  head: Linear | null,
+  spec: MethodSpec,
+  seed: number,
+  totalSteps: number,
+): TrainingSetup {
+  checkMethodSpec(spec);
   const headParams = head ? size(head.namedParameters()) : 0;
-  let peft: PeftModel<BaseModel> | null = null;
+  let peft: PeftModel<Module> | null = null;
   let config: BaseAdapterConfig | null = null;
   let targets: string[] = [];
   let closedForm: number;
@@ -225,8 +242,9 @@ export function setupMethod(
     model.setTrainable(true);
     closedForm = model.countParameters().total;
   } else if (spec.method === 'linear-probe') {
+    if (!head) throw new InputError('linear-probe needs a task head to train, and this model has none');
     model.setTrainable(false);
-    head!.setTrainable(true);
+    head.setTrainable(true);
     closedForm = headParams;
   } else {
     config = adapterConfig(spec, seed, totalSteps);
@@ -259,18 +277,24 @@ export function setupMethod(
           config as ConstructorParameters<typeof AdaLoraAllocator>[1],
         )
       : null;
+  const trainableCount = size(trainable);
+  if (trainableCount !== closedForm) {
+    throw new AdapterError(
+      `${spec.method}: ${trainableCount} trainable parameters, but the closed form gives ${closedForm}; the method's layer and its paramCount disagree`,
+    );
+  }
   return {
     peft,
     trainable,
     counts: {
-      trainable: size(trainable),
+      trainable: trainableCount,
       adapter,
       head: spec.method === 'full' ? 0 : headParams,
       total: model.countParameters().total,
     },
     closedForm,
     targets,
-    allocator,
+    hooks: allocator ? [{ afterStep: (step, grads) => allocator.update(step, grads) }] : [],
     config,
   };
 }

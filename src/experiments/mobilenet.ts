@@ -14,20 +14,27 @@
  * trains both dense layers in full; the linear probe trains the head alone on the frozen 128-dimensional
  * features, or (method option `input: 'backbone'`) a 1280→10 head on the backbone features.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
-import { describe, InputError, TrainingDivergedError } from '../errors.ts';
-import { AdamW, warmupCosine } from '../models/optim.ts';
-import type { ProgressSink } from '../models/progress.ts';
+import { batchOrder } from '../data/split.ts';
+import { describe, InputError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { correctCount } from '../models/losses.ts';
 import { Linear, Module } from '../nn/index.ts';
-import { getMethod, getPeftModel, matchTargets } from '../peft/index.ts';
 import { tf } from '../tf/backend.ts';
-import type { ExperimentSize } from './experiment.ts';
-import { FINETUNE_RESULT, type FinetuneResult } from './finetune.ts';
-import { adapterConfig, type MethodSpec, methodLabel } from './methods.ts';
-import { ACCURACY } from './tasks.ts';
+import { openCheckpoint } from '../train/checkpoint.ts';
+import { runLength, train } from '../train/engine.ts';
+import { ACCURACY, type Task } from '../train/task.ts';
+import { FINETUNE_CHECKPOINT, FINETUNE_RESULT, type FinetuneResult, runRecord } from './finetune.ts';
+import { methodLabel, setupModule, type TrainingSetup } from './methods.ts';
+import {
+  type ExperimentSize,
+  type ExperimentStrategy,
+  MissingDependencyError,
+  type RunRequest,
+} from './strategy.ts';
 
 /** Side of the square input MobileNetV2 (nsfwjs) expects. */
 export const MOBILENET_INPUT = 224;
@@ -181,47 +188,62 @@ export class MobileNetHead extends Module {
   }
 }
 
-export interface MobilenetRunOptions {
-  readonly methods: readonly MethodSpec[];
-  readonly size: ExperimentSize;
-  readonly seeds: readonly number[];
-  readonly lr: number;
-  /** Learning rate of `full` (the dense layers trained in full). */
-  readonly fullLr: number;
-  readonly runsDir: string;
-  readonly log: (line: string) => void;
-  readonly progress?: ProgressSink | null;
-}
-
 /** The MobileNetV2 base as recorded in reports. */
 export const MOBILENET_BASE = 'nsfwjs@4.4.0 MobileNetV2';
 
-function runSize(
-  s: { epochs: number; trainLimit?: number | null; evalLimit?: number | null; maxSteps?: number | null },
-  batchSize: number,
-) {
+/** The number of Fashion-MNIST classes the new head predicts. */
+const NUM_CLASSES = 10;
+
+/**
+ * Training on cached features: seeded batch order (data/split's `batchOrder`, the same rule as the other
+ * tasks), softmax cross-entropy, test accuracy on the cached test features.
+ */
+export function featureTask(net: MobileNetHead, train: FeatureSet, test: FeatureSet, seed: number): Task {
+  const gather = (set: FeatureSet, idx: ArrayLike<number>) => {
+    const xs = new Float32Array(idx.length * set.dim);
+    for (let r = 0; r < idx.length; r++) {
+      const j = idx[r]!;
+      xs.set(set.features.subarray(j * set.dim, (j + 1) * set.dim), r * set.dim);
+    }
+    return tf.tensor2d(xs, [idx.length, set.dim]);
+  };
+  const labelsOf = (set: FeatureSet, idx: ArrayLike<number>) =>
+    Int32Array.from({ length: idx.length }, (_, r) => set.labels[idx[r]!]!);
   return {
-    epochs: s.epochs,
-    trainLimit: s.trainLimit ?? null,
-    evalLimit: s.evalLimit ?? null,
-    maxSteps: s.maxSteps ?? null,
-    batchSize,
+    metric: ACCURACY,
+    batches: (epoch, batchSize) => batchOrder(train.count, batchSize, seed * 1000 + epoch),
+    loss(batch, stats) {
+      const logits = net.forward(gather(train, batch)) as tf.Tensor2D;
+      const labels = labelsOf(train, batch);
+      if (stats) {
+        stats.correct += correctCount(logits, labels);
+        stats.count += batch.length;
+      }
+      return tf.losses.softmaxCrossEntropy(
+        tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES),
+        logits,
+      ) as tf.Scalar;
+    },
+    evaluate() {
+      const logits = net.forward(tf.tensor2d(test.features, [test.count, test.dim])) as tf.Tensor2D;
+      const y = tf.tensor1d(test.labels, 'int32');
+      const metric = correctCount(logits, test.labels) / test.count;
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, NUM_CLASSES), logits).dataSync()[0]!;
+      return { loss, metric };
+    },
   };
 }
 
-function countOf(vs: readonly tf.Variable[]): number {
-  return vs.reduce((a, v) => a + v.size, 0);
+/** The loaded model and cached features a session's runs share. */
+interface Loaded {
+  model: tf.LayersModel;
+  train: FeatureSet;
+  test: FeatureSet;
 }
 
-/** Load the model and data, cache the features, train every method × seed; returns the runs. */
-export async function runMobilenetMethods(opts: MobilenetRunOptions): Promise<FinetuneResult[]> {
-  const { size, log } = opts;
-  const batchSize = size.batchSize ?? 32;
+async function loadFeatures(size: ExperimentSize, log: (l: string) => void): Promise<Loaded> {
   const t0 = performance.now();
   const model = await loadMobileNetV2();
-  const numClasses = 10;
-  let train: FeatureSet;
-  let test: FeatureSet;
   try {
     const backbone = tf.model({
       inputs: model.inputs,
@@ -229,174 +251,70 @@ export async function runMobilenetMethods(opts: MobilenetRunOptions): Promise<Fi
     });
     const trainSet = loadFashionMnist({ split: 'train', limit: size.trainLimit });
     const testSet = loadFashionMnist({ split: 'test', limit: size.evalLimit });
-    train = extractFeatures(backbone, trainSet.images, trainSet.labels, trainSet.height);
-    test = extractFeatures(backbone, testSet.images, testSet.labels, testSet.height);
+    const train = extractFeatures(backbone, trainSet.images, trainSet.labels, trainSet.height);
+    const test = extractFeatures(backbone, testSet.images, testSet.labels, testSet.height);
     log(
       `MobileNetV2 features of ${train.count} train / ${test.count} test images in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
+    return { model, train, test };
   } catch (e) {
     model.dispose();
     throw e;
   }
-  const results: FinetuneResult[] = [];
-  try {
-    for (const method of opts.methods) {
-      for (const seed of opts.seeds) {
-        const label = methodLabel(method);
-        const dir = path.join(opts.runsDir, `${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-seed${seed}`);
-        const done = path.join(dir, FINETUNE_RESULT);
-        const lr = method.method === 'full' ? opts.fullLr : opts.lr;
-        if (existsSync(done)) {
-          const prev = JSON.parse(readFileSync(done, 'utf8')) as FinetuneResult;
-          const want = JSON.stringify({ method, seed, lr, size: runSize(size, batchSize) });
-          const got = JSON.stringify({
-            method: prev.method,
-            seed: prev.seed,
-            lr: prev.settings.lr,
-            size: runSize(prev.settings, prev.settings.batchSize),
-          });
-          if (want !== got) {
-            throw new InputError(
-              `${done} was made with other settings (${got}, now ${want}); choose another --runs directory or remove it`,
-            );
-          }
-          results.push(prev);
-          log(`${label}, seed ${seed}: already done (${done})`);
-          continue;
-        }
-        log(`${label}, seed ${seed}`);
-        const res = trainOne(model, numClasses, train, test, method, seed, lr, batchSize, size);
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(done, `${JSON.stringify(res, null, 2)}\n`);
-        results.push(res);
-      }
-    }
-  } finally {
-    model.dispose();
-  }
-  return results;
 }
 
-function trainOne(
-  model: tf.LayersModel,
-  numClasses: number,
-  train: FeatureSet,
-  test: FeatureSet,
-  method: MethodSpec,
-  seed: number,
-  lr: number,
-  batchSize: number,
-  size: ExperimentSize,
-): FinetuneResult {
-  const start = performance.now();
+/** One (method, seed) run on the cached features, through the training engine. */
+async function trainOne(loaded: Loaded, req: RunRequest): Promise<FinetuneResult> {
+  const { method, seed, lr, size, dir } = req;
+  const batchSize = size.batchSize ?? 32;
   const input =
     method.method === 'linear-probe' && method.options?.input === 'backbone' ? 'backbone' : 'dense';
-  const net = new MobileNetHead(model, numClasses, seed, input);
-  const stepsPerEpoch = Math.ceil(train.count / batchSize);
-  const total = Math.min(stepsPerEpoch * size.epochs, size.maxSteps ?? Number.POSITIVE_INFINITY);
-  net.setTrainable(false);
-  let adapter = 0;
-  let closedForm = net.head.weight.size + (net.head.bias?.size ?? 0);
-  let targets: string[] = [];
-  if (method.method === 'full') {
-    net.setTrainable(true);
-    closedForm = net.countParameters().total;
-  }
-  const peft =
-    method.method === 'linear-probe' || method.method === 'full'
-      ? null
-      : (() => {
-          const config = adapterConfig(method, seed, total);
-          targets = matchTargets(net, config.targetModules);
-          const p = getPeftModel(net, config);
-          const def = getMethod(method.method);
-          for (const t of targets) {
-            const l = net.getModule(t) as Linear;
-            closedForm += def.paramCount(l.inFeatures, l.outFeatures, config);
-          }
-          adapter = countOf(p.adapterLayers().flatMap(([, l]) => l.trainableVariables()));
-          return p;
-        })();
-  net.head.setTrainable(true);
-  const trainable = net.namedParameters().filter(([, v]) => v.trainable);
-  const varList = trainable.map(([, v]) => v);
-  const opt = new AdamW(trainable, { clipNorm: 1 });
-  const warm = Math.min(100, Math.floor(0.05 * total));
-  let step = 0;
-  let samples = 0;
-  let trainSeconds = 0;
-  let lossSum = 0;
+  const net = new MobileNetHead(loaded.model, NUM_CLASSES, seed, input);
+  let setup: TrainingSetup | null = null;
   try {
-    const order = Array.from({ length: train.count }, (_, i) => i);
-    let rng = seed * 2654435761 + 1;
-    const rand = () => {
-      rng = (rng * 1103515245 + 12345) % 2147483648;
-      return rng / 2147483648;
+    const task = featureTask(net, loaded.train, loaded.test, seed);
+    const { totalSteps } = runLength(task, size.epochs, batchSize, size.maxSteps);
+    const key = {
+      base: MOBILENET_BASE,
+      data: 'fashion-mnist',
+      method,
+      lr,
+      batchSize,
+      seed,
+      input,
+      trainLimit: size.trainLimit ?? null,
+      evalLimit: size.evalLimit ?? null,
     };
-    outer: for (let epoch = 0; epoch < size.epochs; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      for (let b = 0; b < order.length; b += batchSize) {
-        if (step >= total) break outer;
-        const idx = order.slice(b, b + batchSize);
-        const s0 = performance.now();
-        const xs = new Float32Array(idx.length * train.dim);
-        for (const [r, j] of idx.entries()) {
-          xs.set(train.features.subarray(j * train.dim, (j + 1) * train.dim), r * train.dim);
-        }
-        const ys = Int32Array.from(idx, (j) => train.labels[j]!);
-        const loss = tf.tidy(() => {
-          const x = tf.tensor2d(xs, [idx.length, train.dim]);
-          const y = tf.oneHot(tf.tensor1d(ys, 'int32'), numClasses);
-          const { value, grads } = tf.variableGrads(
-            () => tf.losses.softmaxCrossEntropy(y, net.forward(x)) as tf.Scalar,
-            varList,
-          );
-          const l = value.dataSync()[0]!;
-          if (Number.isFinite(l)) opt.apply(grads, warmupCosine(step, total, lr, warm));
-          return l;
-        });
-        if (!Number.isFinite(loss)) {
-          throw new TrainingDivergedError(
-            `${methodLabel(method)}, seed ${seed}: loss ${loss} at step ${step}; expected a finite loss, try a lower learning rate than ${lr}`,
-          );
-        }
-        trainSeconds += (performance.now() - s0) / 1000;
-        lossSum += loss;
-        samples += idx.length;
-        step++;
-      }
-    }
-    const { acc, evalLoss } = tf.tidy(() => {
-      const logits = net.forward(tf.tensor2d(test.features, [test.count, test.dim]));
-      const y = tf.tensor1d(test.labels, 'int32');
-      const acc = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')).dataSync()[0]!;
-      const evalLoss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits).dataSync()[0]!;
-      return { acc, evalLoss };
+    const file = path.join(dir, FINETUNE_CHECKPOINT);
+    const stored = openCheckpoint({ file, dir, resume: req.resume, key, what: 'MobileNetV2 run' });
+    setup = setupModule(net, net.head, method, seed, totalSteps);
+    const label = methodLabel(method);
+    const run = await train({
+      label,
+      task,
+      params: setup.trainable,
+      epochs: size.epochs,
+      batchSize,
+      lr,
+      warmupCap: 100,
+      maxSteps: size.maxSteps,
+      regularizer: setup.peft ? () => setup!.peft!.regularizationLoss() : undefined,
+      hooks: setup.hooks,
+      key,
+      checkpoint: { file, dir },
+      stored,
+      progress: req.progress,
+      log: req.log,
     });
-    const trainableParams = countOf(varList);
-    const seconds = (performance.now() - start) / 1000;
-    return {
-      label: methodLabel(method),
+    const result = runRecord({
+      label,
       method,
       data: 'fashion-mnist',
       base: MOBILENET_BASE,
       seed,
       metric: ACCURACY,
-      value: acc,
-      evalLoss,
-      trainableParams,
-      adapterParams: adapter,
-      headParams: net.head.weight.size + (net.head.bias?.size ?? 0),
-      closedFormParams: closedForm,
-      totalParams: net.countParameters().total,
-      targets,
-      steps: step,
-      seconds,
-      samplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
-      resumedFromStep: 0,
+      setup,
+      run,
       settings: {
         epochs: size.epochs,
         lr,
@@ -407,22 +325,49 @@ function trainOne(
         evalLimit: size.evalLimit ?? null,
         maxSteps: size.maxSteps ?? null,
       },
-      history: [
-        {
-          epoch: size.epochs,
-          step,
-          trainLoss: step ? lossSum / step : Number.NaN,
-          evalLoss,
-          evalMetric: acc,
-          seconds,
-        },
-      ],
-      backend: tf.getBackend(),
       files: [FINETUNE_RESULT],
-    };
+    });
+    writeFileAtomic(path.join(dir, FINETUNE_RESULT), `${JSON.stringify(result, null, 2)}\n`);
+    return result;
   } finally {
-    opt.dispose();
-    peft?.unload();
+    setup?.peft?.unload();
     net.dispose();
   }
 }
+
+/**
+ * Experiment 4's strategy: refuses a `--base` (the base is the MobileNetV2 shipped in nsfwjs), checks that
+ * nsfwjs is installed, and on the first run loads the model and caches the features of both splits, which
+ * every later run of the session reuses.
+ */
+export const mobilenetStrategy: ExperimentStrategy = {
+  prepare(def, base) {
+    if (nsfwjsRoot() === null) {
+      throw new MissingDependencyError(
+        'nsfwjs',
+        `experiment ${def.name} needs the npm package nsfwjs (MobileNetV2 weights), which is not installed; install it with: npm i -E nsfwjs@4.4.0`,
+      );
+    }
+    if (base !== undefined) {
+      throw new InputError(
+        `experiment ${def.name} uses the MobileNetV2 shipped in nsfwjs and takes no --base, got ${describe(base)}`,
+      );
+    }
+    let loaded: Promise<Loaded> | null = null;
+    let size: string | null = null;
+    return {
+      base: MOBILENET_BASE,
+      async run(req) {
+        const want = JSON.stringify([req.size.trainLimit, req.size.evalLimit]);
+        if (size !== null && size !== want)
+          throw new InputError('a MobileNetV2 session caches features for one size; start another session');
+        size = want;
+        loaded ??= loadFeatures(req.size, req.log);
+        return trainOne(await loaded, req);
+      },
+      dispose() {
+        void loaded?.then((l) => l.model.dispose());
+      },
+    };
+  },
+};

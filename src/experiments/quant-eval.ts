@@ -11,9 +11,9 @@ import { loadSafetensors } from '../io/safetensors.ts';
 import { loadModel } from '../models/checkpoint.ts';
 import { loadPeftModel } from '../peft/serialize.ts';
 import { tf } from '../tf/backend.ts';
+import { createTask, type MetricInfo, parseTaskSpec } from '../train/tasks.ts';
 import { formatMetric } from './finetune.ts';
 import { taskHead } from './methods.ts';
-import { createTask, type MetricInfo, parseTaskSpec } from './tasks.ts';
 
 /** Scores adapters on a fine-tuning run's task. */
 export interface RunEvaluator {

@@ -10,9 +10,9 @@ import { InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { placeLabels } from '../plot/labels.ts';
 import { svgToPng, type VegaLiteSpec, vegaLiteToSvg } from '../plot/render.ts';
+import type { MetricInfo } from '../train/tasks.ts';
 import { formatTable } from '../util/table.ts';
 import type { FinetuneResult } from './finetune.ts';
-import type { MetricInfo } from './tasks.ts';
 
 /** One row of an experiment table: a method over its seeds. */
 export interface ReportRow {

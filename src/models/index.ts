@@ -23,15 +23,6 @@ export {
 } from './layers.ts';
 export { correctCount, crossEntropy } from './losses.ts';
 export { AdamW, type AdamWOptions, warmupCosine } from './optim.ts';
-export {
-  CHECKPOINT_FILE,
-  type EpochRecord,
-  PRETRAIN_DEFAULTS,
-  type PretrainOptions,
-  type PretrainResult,
-  pretrain,
-  RUN_FILE,
-} from './pretrain.ts';
 export { formatDuration, ProgressBar, type ProgressSink } from './progress.ts';
 export { TEXT_DEFAULTS, TextTransformer, type TextTransformerConfig, textConfig } from './text.ts';
 export { VIT_DEFAULTS, ViT, type ViTConfig, vitConfig } from './vit.ts';

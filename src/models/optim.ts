@@ -4,7 +4,7 @@
  * per-process variable names). Decay applies to matrices (rank ≥ 2) only, not to biases or norms.
  */
 
-import { describe, InputError } from '../errors.ts';
+import { describe, InputError, TrainingDivergedError } from '../errors.ts';
 import { tf } from '../tf/backend.ts';
 
 export interface AdamWOptions {
@@ -14,6 +14,13 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Clip the global gradient norm to this value (0 or undefined: no clipping). */
   clipNorm?: number;
+}
+
+/** An update that would make a parameter (or an optimiser moment) non-finite; nothing of it was applied. */
+export class NonFiniteUpdateError extends TrainingDivergedError {
+  constructor(readonly parameter: string) {
+    super(`the update would make ${parameter} non-finite (NaN or ±Infinity); nothing of it was applied`);
+  }
 }
 
 /** AdamW over named parameters; `apply` one step from `tf.variableGrads` gradients, `stateDict` to save it. */
@@ -51,7 +58,9 @@ export class AdamW {
   /**
    * Apply one update with learning rate `lr` from gradients keyed by *variable* name (as
    * `tf.variableGrads` returns them). Returns the global gradient norm before clipping; a non-finite norm
-   * applies nothing (the caller decides how to stop).
+   * applies nothing (the caller decides how to stop). The new parameters and moments are computed first and
+   * committed only when every value is finite: otherwise nothing changes (not even the step count) and a
+   * `NonFiniteUpdateError` names the first parameter that would have become NaN or infinite.
    */
   apply(grads: Record<string, tf.Tensor>, lr: number): number {
     if (!(lr >= 0)) throw new InputError(`learning rate must be ≥ 0, got ${describe(lr)}`);
@@ -62,21 +71,30 @@ export class AdamW {
     });
     if (!Number.isFinite(norm)) return norm;
     const scale = this.clipNorm > 0 && norm > this.clipNorm ? this.clipNorm / norm : 1;
-    this.step++;
-    const c1 = 1 - this.beta1 ** this.step;
-    const c2 = 1 - this.beta2 ** this.step;
+    const step = this.step + 1;
+    const c1 = 1 - this.beta1 ** step;
+    const c2 = 1 - this.beta2 ** step;
     tf.tidy(() => {
-      for (const [name, p] of present) {
+      const next = present.map(([name, p]) => {
         const g = scale === 1 ? grads[p.name]! : tf.mul(grads[p.name]!, scale);
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
-        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
+        const m = tf.add(tf.mul(this.m.get(name)!, this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(this.v.get(name)!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         let update: tf.Tensor = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), this.eps));
         if (this.weightDecay > 0 && p.rank >= 2) update = tf.add(update, tf.mul(p, this.weightDecay));
-        p.assign(tf.sub(p, tf.mul(update, lr)));
+        return { name, p, m, v, next: tf.sub(p, tf.mul(update, lr)) };
+      });
+      // x·0 is 0 for finite x and NaN otherwise, so one sum per tensor finds any NaN/±Inf without overflow
+      const checks = next.flatMap((u) => [u.next, u.m, u.v].map((t) => tf.sum(tf.mul(t, 0))));
+      const flags = checks.length ? tf.stack(checks).dataSync() : new Float32Array(0);
+      const bad = Array.from(flags).findIndex((f) => f !== 0);
+      if (bad >= 0) throw new NonFiniteUpdateError(next[Math.floor(bad / 3)]!.name);
+      for (const u of next) {
+        this.m.get(u.name)!.assign(u.m);
+        this.v.get(u.name)!.assign(u.v);
+        u.p.assign(u.next);
       }
     });
+    this.step = step;
     return norm;
   }
 

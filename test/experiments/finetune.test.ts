@@ -3,11 +3,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError, InputError, TrainingDivergedError } from '../../src/errors.ts';
 import { finetune } from '../../src/experiments/finetune.ts';
-import { createTask, parseTaskSpec } from '../../src/experiments/tasks.ts';
 import { loadSafetensors } from '../../src/io/safetensors.ts';
 import { loadModel } from '../../src/models/checkpoint.ts';
 import { loadPeftModel } from '../../src/peft/serialize.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
+import { createTask, parseTaskSpec } from '../../src/train/tasks.ts';
 import { HAVE_FORTUNES, QUIET, saveTiny, tempDir } from './helpers.ts';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -128,6 +128,39 @@ describe('finetune on real data', () => {
     const c = await finetune({ ...opts, epochs: 3, out: outB, resume: true });
     expect(c.resumedFromStep).toBe(a.steps);
     expect(c.steps).toBe(a.steps + 4);
+  });
+
+  it('a resume with nothing left to do returns the real run’s record and rewrites nothing', async () => {
+    const out = path.join(tmp.dir, 'noop');
+    const opts = {
+      base: vit,
+      data: 'mnist',
+      method: { method: 'lora', rank: 1 },
+      epochs: 1,
+      maxSteps: 2,
+      out,
+      ...small,
+    };
+    const first = await finetune(opts);
+    const files = (readdirSync(out, { recursive: true }) as string[]).sort();
+    const bytes = files.map((f) => {
+      try {
+        return readFileSync(path.join(out, f)).toString('base64');
+      } catch {
+        return 'dir';
+      }
+    });
+    const again = await finetune({ ...opts, resume: true });
+    expect(again.resumedFromStep).toBe(first.resumedFromStep);
+    expect(again.history).toEqual(JSON.parse(JSON.stringify(first.history)));
+    expect((readdirSync(out, { recursive: true }) as string[]).sort()).toEqual(files);
+    files.forEach((f, i) => {
+      let now = 'dir';
+      try {
+        now = readFileSync(path.join(out, f)).toString('base64');
+      } catch {}
+      expect(now, f).toBe(bytes[i]);
+    });
   });
 
   it('refuses to resume with different options, to resume without a checkpoint, and to overwrite one', async () => {

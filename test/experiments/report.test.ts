@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import type { FinetuneResult } from '../../src/experiments/finetune.ts';
 import { aggregate, markdownTable, meanStd, plotSpec } from '../../src/experiments/report.ts';
-import { ACCURACY, BITS_PER_BYTE } from '../../src/experiments/tasks.ts';
+import { ACCURACY, BITS_PER_BYTE } from '../../src/train/tasks.ts';
 
 function run(label: string, method: string, seed: number, value: number, params = 100): FinetuneResult {
   return {

@@ -1,6 +1,6 @@
 import { describe, InputError } from '../../errors.ts';
-import { pretrain } from '../../models/pretrain.ts';
 import { describeBackend, initBackend } from '../../tf/backend.ts';
+import { pretrain } from '../../train/pretrain.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import type { Command } from '../command.ts';
 

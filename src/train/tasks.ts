@@ -23,6 +23,9 @@ import { TextTransformer } from '../models/text.ts';
 import { ViT } from '../models/vit.ts';
 import { tf } from '../tf/backend.ts';
 import { createRng } from '../util/random.ts';
+import { ACCURACY, BITS_PER_BYTE, type Task as TrainTask } from './task.ts';
+
+export { ACCURACY, type BatchStats, BITS_PER_BYTE, type MetricInfo } from './task.ts';
 
 /** A parsed `--data` value of `qpeft finetune`. */
 export type TaskSpec =
@@ -30,49 +33,27 @@ export type TaskSpec =
   | { kind: 'lm'; categories: string[] }
   | { kind: 'classify'; categories: string[] };
 
-/** How a metric is read: its name in tables, unit and direction. */
-export interface MetricInfo {
-  readonly name: 'accuracy' | 'bitsPerByte';
-  readonly label: string;
-  readonly higherIsBetter: boolean;
-}
-
-export const ACCURACY: MetricInfo = { name: 'accuracy', label: 'accuracy (%)', higherIsBetter: true };
-export const BITS_PER_BYTE: MetricInfo = {
-  name: 'bitsPerByte',
-  label: 'bits per byte',
-  higherIsBetter: false,
-};
-
 /** Size limits of a task's data (for quick runs and smoke tests). */
 export interface TaskLimits {
   /** Training examples (LM: windows per epoch) to use at most. */
   readonly trainLimit?: number;
   /** Held-out examples (LM: windows) to evaluate on at most. */
   readonly evalLimit?: number;
+  /**
+   * Keep the model's own classifier head instead of giving it a fresh one (pretraining, where the model was
+   * built for the task's classes).
+   */
+  readonly keepHead?: boolean;
 }
 
-/** Running statistics a loss call adds to (for the progress bar). */
-export interface BatchStats {
-  correct: number;
-  count: number;
-}
-
-/** A task bound to a model. */
-export interface Task {
+/** A fine-tuning task bound to a model: the engine's `Task` plus what the logs and reports show. */
+export interface Task extends TrainTask {
   readonly spec: TaskSpec;
-  readonly metric: MetricInfo;
   /** Training examples per epoch, held-out examples. */
   readonly trainCount: number;
   readonly evalCount: number;
   /** A line for the log: what the data is. */
   readonly summary: string;
-  /** Mini-batches of example indices for `epoch` (1-based), in order. */
-  batches(epoch: number, batchSize: number): Int32Array[];
-  /** Mean loss of a batch (inside a gradient tape); adds accuracy counts to `stats` where it has them. */
-  loss(batch: Int32Array, stats?: BatchStats): tf.Scalar;
-  /** Held-out loss and metric (the metric in its natural unit: a fraction for accuracy). */
-  evaluate(): { loss: number; metric: number };
 }
 
 /**
@@ -166,7 +147,7 @@ function imageTask(
       `the ViT expects ${model.config.imageSize}×${model.config.imageSize} images, ${spec.name} has ${train.height}×${train.width}`,
     );
   }
-  model.resetHead(train.numClasses, seed + 1);
+  if (!limits.keepHead) model.resetHead(train.numClasses, seed + 1);
   return {
     spec,
     metric: ACCURACY,
