@@ -59,7 +59,7 @@ function classifier(seed = 1) {
   const w = tf.variable(tf.zeros([4, 3]), true, `w${seed}_${Math.random()}`);
   const batchOf = (idx: Int32Array) => {
     const xb = new Float32Array(idx.length * 4);
-    idx.forEach((j, r) => xb.set(x.subarray(j * 4, j * 4 + 4), r * 4));
+    for (let r = 0; r < idx.length; r++) xb.set(x.subarray(idx[r]! * 4, idx[r]! * 4 + 4), r * 4);
     return { xb: tf.tensor2d(xb, [idx.length, 4]), yb: Int32Array.from(idx, (j) => y[j]!) };
   };
   const task: Task = {
