@@ -19,8 +19,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, InputError } from '../errors.ts';
-import type { ProgressSink } from '../models/progress.ts';
 import { tf } from '../tf/backend.ts';
+import type { ProgressSink } from '../util/progress.ts';
 import {
   FINETUNE_CHECKPOINT,
   FINETUNE_DEFAULTS,

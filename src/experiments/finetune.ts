@@ -22,13 +22,13 @@ import { AdapterError, describe, InputError } from '../errors.ts';
 import { removeOrphanedTemps, writeFileAtomic } from '../io/atomic.ts';
 import { saveSafetensors } from '../io/safetensors.ts';
 import { type BaseModel, loadModel, saveModel } from '../models/checkpoint.ts';
-import type { ProgressSink } from '../models/progress.ts';
 import { exportLora, saveAdapter } from '../peft/serialize.ts';
 import { tf } from '../tf/backend.ts';
 import { openCheckpoint, type TrainEpoch } from '../train/checkpoint.ts';
 import { runLength, type TrainResult, train } from '../train/engine.ts';
 import type { MetricInfo } from '../train/task.ts';
 import { createTask, formatTaskSpec, parseTaskSpec } from '../train/tasks.ts';
+import type { ProgressSink } from '../util/progress.ts';
 import {
   checkMethodSpec,
   type MethodSpec,

@@ -14,10 +14,9 @@ import type { BaseModel } from '../models/checkpoint.ts';
 import { TextTransformer } from '../models/text.ts';
 import type { Linear } from '../nn/linear.ts';
 import type { Module } from '../nn/module.ts';
-import type { AdaLoraLayer } from '../peft/methods/adalora.ts';
-import { AdaLoraAllocator } from '../peft/methods/adalora.ts';
+import { QUANTUM_FINETUNE_DEFAULTS } from '../peft/methods/quantum-peft.ts';
 import { getPeftModel, matchTargets, type PeftModel } from '../peft/model.ts';
-import { type BaseAdapterConfig, getMethod, listMethods } from '../peft/registry.ts';
+import { type BaseAdapterConfig, getMethod, listMethods, onlyKnobs } from '../peft/registry.ts';
 import type { tf } from '../tf/backend.ts';
 import type { StepHook } from '../train/engine.ts';
 import type { TaskSpec } from '../train/tasks.ts';
@@ -42,44 +41,37 @@ export interface MethodSpec {
   readonly label?: string;
 }
 
+/**
+ * The two ways to fine-tune that are not adapter methods, with their table labels: `linear-probe` trains the
+ * task head alone, `full` every parameter of the model (the registry's `full`, dense ΔW on chosen targets, is
+ * reached through this one's name only as a registry config).
+ */
+export const NON_ADAPTER_MODES = { 'linear-probe': 'linear probe', full: 'full fine-tuning' } as const;
+
 /** Methods `finetune` accepts besides the registry's. */
-export const EXTRA_METHODS = ['linear-probe', 'full'] as const;
+export const EXTRA_METHODS = Object.keys(NON_ADAPTER_MODES) as (keyof typeof NON_ADAPTER_MODES)[];
+
+function isMode(method: string): method is keyof typeof NON_ADAPTER_MODES {
+  return Object.hasOwn(NON_ADAPTER_MODES, method);
+}
 
 /** Every method name `finetune` accepts. */
 export function finetuneMethods(): string[] {
-  return [...EXTRA_METHODS, ...listMethods().filter((m) => m !== 'full')];
+  return [...EXTRA_METHODS, ...listMethods().filter((m) => !isMode(m))];
 }
 
-/** Default targets per method: bottleneck adapters after the attention output / FFN, others on q and v. */
+/** Default targets of a method (its registry entry says; otherwise attention query and value). */
 export function defaultTargets(method: string): readonly string[] {
-  if (method === 'houlsby') return ['output', 'fc2'];
-  if (method === 'pfeiffer') return ['fc2'];
-  if (method === 'bitfit') return ALL_BLOCK_LINEARS;
-  return ['query', 'value'];
+  return getMethod(method).defaultTargets ?? ['query', 'value'];
 }
 
-/** The table label of a spec: `LoRA K=2`, `Quantum-PEFT K=4 L=2`, `BitFit`, … */
+/** The table label of a spec: `LoRA K=2`, `Quantum-PEFT K=4 L=2`, `BitFit`, … (the method's registry entry says how). */
 export function methodLabel(spec: MethodSpec): string {
   if (spec.label) return spec.label;
-  const names: Record<string, string> = {
-    'linear-probe': 'linear probe',
-    full: 'full fine-tuning',
-    'quantum-peft': 'Quantum-PEFT',
-    'quantum-peft-lie': 'Quantum-PEFT (Lie)',
-    lora: 'LoRA',
-    adalora: 'AdaLoRA',
-    bitfit: 'BitFit',
-    houlsby: 'Houlsby',
-    pfeiffer: 'Pfeiffer',
-    dora: 'DoRA',
-    vera: 'VeRA',
-  };
-  let s = names[spec.method] ?? spec.method;
-  const rank = spec.rank ?? (spec.method.startsWith('quantum-peft') ? QUANTUM_DEFAULTS.rank : undefined);
-  if (rank !== undefined && !['linear-probe', 'full', 'bitfit', 'houlsby', 'pfeiffer'].includes(spec.method))
-    s += ` K=${rank}`;
-  if (spec.method === 'quantum-peft') s += ` L=${spec.layers ?? QUANTUM_DEFAULTS.layers}`;
-  return s;
+  if (isMode(spec.method)) return NON_ADAPTER_MODES[spec.method];
+  const def = listMethods().includes(spec.method) ? getMethod(spec.method) : null;
+  if (!def) return spec.method;
+  return def.label + (def.labelSuffix?.(spec) ?? '');
 }
 
 /** Check a spec's fields (typed errors naming the field, what was expected and what was given). */
@@ -111,61 +103,21 @@ export function checkMethodSpec(spec: MethodSpec): void {
   }
 }
 
-/**
- * Fine-tuning defaults of the quantum methods (the registry's own defaults are α = 1, L = 2, small angles):
- * random frames (`uniform` angles) so that P and Q mix every feature from the start, as LoRA's random A does,
- * and α = 32 so that λ, trained at the same learning rate as LoRA's B, moves ΔW at a comparable speed
- * (P and Q have unit columns, while LoRA's scale is loraAlpha / r = 8 / r with entries of A near 1/√d).
- * Chosen on MNIST from the Fashion-MNIST ViT (results/README.md); override per run.
- */
-export const QUANTUM_DEFAULTS = { rank: 16, layers: 4, alpha: 32, angleInit: 'uniform' } as const;
+/** Fine-tuning defaults of the quantum methods (kept here under their old name; see `QUANTUM_FINETUNE_DEFAULTS`). */
+export const QUANTUM_DEFAULTS = QUANTUM_FINETUNE_DEFAULTS;
 
-/** The registry config of an adapter spec (`totalSteps` feeds AdaLoRA's budget schedule). */
+/**
+ * The registry config of an adapter spec: the spec's options, then the generic knobs (rank, alpha, layers)
+ * mapped by the method itself (`totalSteps` feeds AdaLoRA's budget schedule), validated strictly.
+ */
 export function adapterConfig(spec: MethodSpec, seed: number, totalSteps: number): BaseAdapterConfig {
+  const def = getMethod(spec.method);
   const targetModules = spec.targets ?? defaultTargets(spec.method);
   const c: Record<string, unknown> = { method: spec.method, targetModules, seed, ...(spec.options ?? {}) };
-  const rank = spec.rank;
-  switch (spec.method) {
-    case 'lora':
-    case 'dora':
-    case 'vera':
-      c.r = rank ?? 4;
-      if (spec.alpha !== undefined) c.loraAlpha = spec.alpha;
-      break;
-    case 'quantum-peft':
-    case 'quantum-peft-lie':
-      c.rank = rank ?? QUANTUM_DEFAULTS.rank;
-      c.alpha = spec.alpha ?? QUANTUM_DEFAULTS.alpha;
-      if (spec.method === 'quantum-peft') {
-        c.layers = spec.layers ?? QUANTUM_DEFAULTS.layers;
-        c.angleInit ??= QUANTUM_DEFAULTS.angleInit;
-        // the published experiment tables were made with direct-sum factors; keep them reproducible
-        c.factorForm ??= 'direct-sum';
-      } else if (spec.layers !== undefined) {
-        throw new InputError(
-          'quantum-peft-lie has no circuit layers (it parametrises the Lie algebra directly); drop --layers',
-        );
-      }
-      break;
-    case 'adalora': {
-      const r = rank ?? 6;
-      c.initR = r;
-      c.targetR ??= Math.max(1, Math.round((2 * r) / 3));
-      c.totalStep ??= Math.max(2, totalSteps);
-      c.tinit ??= Math.floor(totalSteps / 10);
-      c.tfinal ??= Math.floor(totalSteps / 5);
-      if ((c.tinit as number) + (c.tfinal as number) >= (c.totalStep as number)) {
-        c.tinit = 0;
-        c.tfinal = 0;
-      }
-      if (spec.alpha !== undefined) c.loraAlpha = spec.alpha;
-      break;
-    }
-    default:
-      if (rank !== undefined && !['full', 'bitfit', 'houlsby', 'pfeiffer'].includes(spec.method))
-        c.rank = rank;
-  }
-  return getMethod(spec.method).normalize(c);
+  const knobs = { rank: spec.rank, alpha: spec.alpha, layers: spec.layers, totalSteps };
+  if (def.applyKnobs) def.applyKnobs(c, knobs);
+  else onlyKnobs(spec.method, knobs, []);
+  return def.normalize(c);
 }
 
 /** A model set up for training under a spec. */
@@ -270,13 +222,13 @@ export function setupModule(
   const adapter = peft
     ? size(peft.adapterLayers().flatMap(([, l]) => l.namedParameters().filter(([, v]) => v.trainable)))
     : 0;
-  const allocator =
-    peft && spec.method === 'adalora'
-      ? new AdaLoraAllocator(
-          peft.adapterLayers().map(([, l]) => l as AdaLoraLayer),
-          config as ConstructorParameters<typeof AdaLoraAllocator>[1],
-        )
-      : null;
+  const hooks =
+    peft && config
+      ? (getMethod(spec.method).trainingHooks?.(
+          peft.adapterLayers().map(([, l]) => l),
+          config,
+        ) ?? [])
+      : [];
   const trainableCount = size(trainable);
   if (trainableCount !== closedForm) {
     throw new AdapterError(
@@ -294,7 +246,7 @@ export function setupModule(
     },
     closedForm,
     targets,
-    hooks: allocator ? [{ afterStep: (step, grads) => allocator.update(step, grads) }] : [],
+    hooks,
     config,
   };
 }

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.ts';
-import type { ProgressSink } from '../models/progress.ts';
+import type { ProgressSink } from '../util/progress.ts';
 import { PACKAGE_ROOT } from './experiment.ts';
 import { FINETUNE_CHECKPOINT, FINETUNE_RESULT, type FinetuneResult, finetune } from './finetune.ts';
 import { type MethodSpec, methodLabel } from './methods.ts';

@@ -6,7 +6,7 @@
  */
 
 import { QpeftError } from '../errors.ts';
-import type { ProgressSink } from '../models/progress.ts';
+import type { ProgressSink } from '../util/progress.ts';
 import type { FinetuneResult } from './finetune.ts';
 import type { MethodSpec } from './methods.ts';
 

@@ -37,7 +37,7 @@ export {
 } from './expressibility.ts';
 export { numericalRank, RANK_TOLERANCE, singularValues } from './linalg.ts';
 export { haarMeyerWallach, meyerWallach, realStateMeyerWallach } from './meyer-wallach.ts';
-export { progressBar, progressLine } from './progress.ts';
+export { progressBar } from './progress.ts';
 export {
   fitTarget,
   type ReachabilityOptions,

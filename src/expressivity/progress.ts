@@ -1,37 +1,18 @@
-/** A one-line progress bar for sweeps, drawn on a stream (stderr by default). */
+/** The sweeps' progress callback, drawn with the package's one progress bar (`util/progress.ts`). */
+import { ProgressBar, type ProgressSink } from '../util/progress.ts';
 import type { SweepProgress } from './sweep.ts';
 
-function seconds(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
-/** The bar's text: `[#####-----]  12/81  n=8 L=3  0m12s  eta 0m40s`. */
-export function progressLine(p: SweepProgress, width = 30): string {
-  const filled = Math.round((p.done / Math.max(1, p.total)) * width);
-  const eta = p.done > 0 ? ((p.total - p.done) * p.elapsedMs) / p.done : 0;
-  const where = `n=${p.row.qubits}${p.row.layers === null ? '' : ` L=${p.row.layers}`}`;
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(p.done).padStart(String(p.total).length)}/${p.total}  ${where}  ${seconds(p.elapsedMs)}  eta ${seconds(eta)}`;
-}
-
 /**
- * A progress callback for `runSweep`: redraws one line in place on a terminal; on a pipe or file prints a
- * line at every 10 % so logs stay short.
+ * A progress callback for `runSweep`: `sweep [#####-----] 12/81 14% qubits 8 layers 3 · 12s < 40s`, redrawn in place
+ * on a terminal and printed as a line every 15 s (and at the end) on a pipe or file.
  */
-export function progressBar(
-  stream: { write(text: string): unknown; readonly isTTY?: boolean } = process.stderr,
-): (p: SweepProgress) => void {
-  let lastDecile = -1;
+export function progressBar(stream: ProgressSink = process.stderr): (p: SweepProgress) => void {
+  let bar: ProgressBar | null = null;
   return (p) => {
-    const line = progressLine(p);
-    if (stream.isTTY) {
-      stream.write(`\r${line}${p.done === p.total ? '\n' : ''}`);
-      return;
-    }
-    const decile = Math.floor((10 * p.done) / p.total);
-    if (decile !== lastDecile) {
-      lastDecile = decile;
-      stream.write(`${line}\n`);
-    }
+    bar ??= new ProgressBar('sweep', p.total, { sink: stream });
+    const where: Record<string, string> = { qubits: String(p.row.qubits) };
+    if (p.row.layers !== null) where.layers = String(p.row.layers);
+    bar.update(p.done, where);
+    if (p.done >= p.total) bar.finish();
   };
 }

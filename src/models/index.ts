@@ -1,3 +1,4 @@
+export { formatDuration, ProgressBar, type ProgressSink } from '../util/progress.ts';
 export {
   type BaseModel,
   createModel,
@@ -23,6 +24,5 @@ export {
 } from './layers.ts';
 export { correctCount, crossEntropy } from './losses.ts';
 export { AdamW, type AdamWOptions, warmupCosine } from './optim.ts';
-export { formatDuration, ProgressBar, type ProgressSink } from './progress.ts';
 export { TEXT_DEFAULTS, TextTransformer, type TextTransformerConfig, textConfig } from './text.ts';
 export { VIT_DEFAULTS, ViT, type ViTConfig, vitConfig } from './vit.ts';

@@ -5,6 +5,8 @@
  */
 import { AdapterError, describe, InputError } from '../errors.ts';
 import type { Linear } from '../nn/linear.ts';
+import type { tf } from '../tf/backend.ts';
+import { assertKnownKeys } from '../util/suggest.ts';
 import type { AdapterLayer } from './adapter.ts';
 
 /**
@@ -28,10 +30,48 @@ export interface LayerContext {
   readonly seed: number;
 }
 
-/** An adapter method as the registry holds it. */
+/**
+ * The generic knobs of a fine-tuning run (`qpeft finetune --rank --alpha --layers`), which each method maps
+ * onto its own config fields (`rank` is LoRA's `r`, Quantum-PEFT's `rank`, AdaLoRA's `initR`).
+ */
+export interface GenericKnobs {
+  readonly rank?: number;
+  readonly alpha?: number;
+  readonly layers?: number;
+  /** Optimiser steps of the whole run (AdaLoRA's budget schedule is laid out over them). */
+  readonly totalSteps: number;
+}
+
+/** Something a method runs after every training step (AdaLoRA's rank allocator). */
+export interface TrainingHook {
+  /** Called with the optimiser's step count after the update and the step's gradients by variable name. */
+  afterStep(step: number, grads: Readonly<Record<string, tf.Tensor>>): void;
+}
+
+/** An adapter method as the registry holds it: everything the library knows about the method is here. */
 export interface MethodDef<C extends BaseAdapterConfig = BaseAdapterConfig> {
   readonly method: string;
   readonly description: string;
+  /** The method's name in tables and logs (`LoRA`, `Quantum-PEFT`). */
+  readonly label: string;
+  /**
+   * The config keys the method reads besides `method`, `targetModules` and `seed`. Any other key is refused
+   * (with a "did you mean" where one is close), so a misspelt or Hugging Face-spelt field never passes
+   * silently.
+   */
+  readonly configKeys: readonly string[];
+  /** Module names targeted when a fine-tuning run names none (default `query`, `value`). */
+  readonly defaultTargets?: readonly string[];
+  /**
+   * Put the generic knobs into `config` (which holds the run's method options already) with the method's
+   * fine-tuning defaults, refusing (typed error) a knob the method does not have. Absent: the method has no
+   * knob, and giving one is an error.
+   */
+  applyKnobs?(config: Record<string, unknown>, knobs: GenericKnobs): void;
+  /** What the knobs add to the table label (` K=4`, ` K=16 L=4`); default nothing. */
+  labelSuffix?(knobs: Omit<GenericKnobs, 'totalSteps'>): string;
+  /** Hooks to run after each training step over the method's layers (AdaLoRA's rank allocator). */
+  trainingHooks?(layers: readonly AdapterLayer[], config: C): TrainingHook[];
   /** Validate a config (typed error naming the field, expected and given) and fill its defaults. */
   normalize(config: Record<string, unknown>): C;
   /** A new adapter layer for one target. */
@@ -46,11 +86,45 @@ export interface MethodDef<C extends BaseAdapterConfig = BaseAdapterConfig> {
 
 const METHODS = new Map<string, MethodDef>();
 
-/** Add a method to the registry (a second registration under the same name is an error). */
+/** The keys every config may hold. */
+export const COMMON_CONFIG_KEYS = ['method', 'targetModules', 'seed'] as const;
+
+/** Names that mean the same across methods and libraries (for "did you mean"). */
+const SYNONYMS = [
+  ['r', 'rank', 'initR', 'K'],
+  ['alpha', 'loraAlpha', 'lora_alpha', 'scale'],
+  ['layers', 'depth', 'reps', 'L'],
+  ['targetModules', 'targets', 'target_modules', 'modules'],
+] as const;
+
+/** Refuse keys a method does not read (typed error naming the key, a suggestion and the accepted keys). */
+export function checkConfigKeys(c: Record<string, unknown>, method: string, keys: readonly string[]): void {
+  const accepted = [...COMMON_CONFIG_KEYS, ...keys];
+  const aliases: Record<string, string> = {};
+  for (const group of SYNONYMS) {
+    const meant = group.find((g) => accepted.includes(g));
+    if (meant) for (const g of group) if (!accepted.includes(g)) aliases[g] = meant;
+  }
+  assertKnownKeys(c, accepted, `${method} config`, aliases);
+}
+
+/**
+ * Add a method to the registry (a second registration under the same name is an error). The registry's copy
+ * refuses unknown config keys before the method's own `normalize` runs.
+ */
 export function registerMethod<C extends BaseAdapterConfig>(def: MethodDef<C>): void {
   if (METHODS.has(def.method))
     throw new AdapterError(`adapter method ${describe(def.method)} is already registered`);
-  METHODS.set(def.method, def as unknown as MethodDef);
+  const strict: MethodDef<C> = {
+    ...def,
+    normalize(c) {
+      if (typeof c !== 'object' || c === null || Array.isArray(c))
+        throw new InputError(`${def.method} config: expected an object, got ${describe(c)}`);
+      checkConfigKeys(c, def.method, def.configKeys);
+      return def.normalize(c);
+    },
+  };
+  METHODS.set(def.method, strict as unknown as MethodDef);
 }
 
 /** The method registered under `name`; the error lists the known ones. */
@@ -126,4 +200,39 @@ export function commonFields(c: Record<string, unknown>): { targetModules: Targe
     );
   }
   return { targetModules: t as TargetModules, seed: intField(c, 'seed', 0, 0) };
+}
+
+/**
+ * The knobs of LoRA-style methods (LoRA, DoRA, VeRA): rank → `r` (4 when neither the run nor the options
+ * give one), alpha → `loraAlpha`; no circuit layers.
+ */
+export const LORA_STYLE_KNOBS: Pick<MethodDef, 'applyKnobs' | 'labelSuffix'> = {
+  applyKnobs(c, k) {
+    onlyKnobs(String(c.method), k, ['rank', 'alpha']);
+    c.r = k.rank ?? c.r ?? 4;
+    if (k.alpha !== undefined) c.loraAlpha = k.alpha;
+  },
+  labelSuffix: (k) => (k.rank !== undefined ? ` K=${k.rank}` : ''),
+};
+
+/** A knob the method has no field for: a typed error saying so. */
+export function refuseKnob(method: string, knob: string, why: string): never {
+  throw new InputError(`${method} has no ${knob} (${why}); drop --${knob}`);
+}
+
+/** Refuse the knobs a method does not take (those of `knobs` that are set and not in `takes`). */
+export function onlyKnobs(
+  method: string,
+  knobs: Omit<GenericKnobs, 'totalSteps'>,
+  takes: readonly ('rank' | 'alpha' | 'layers')[],
+): void {
+  for (const k of ['rank', 'alpha', 'layers'] as const) {
+    if (knobs[k] !== undefined && !takes.includes(k)) {
+      refuseKnob(
+        method,
+        k,
+        takes.length ? `it takes ${takes.join(', ')}` : 'it takes none of rank, alpha, layers',
+      );
+    }
+  }
 }

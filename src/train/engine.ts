@@ -18,8 +18,8 @@
  */
 import { InputError, TrainingDivergedError } from '../errors.ts';
 import { AdamW, NonFiniteUpdateError, warmupCosine } from '../models/optim.ts';
-import { formatDuration, ProgressBar, type ProgressSink } from '../models/progress.ts';
 import { tf } from '../tf/backend.ts';
+import { formatDuration, ProgressBar, type ProgressSink } from '../util/progress.ts';
 import { type RunState, type StoredRun, type TrainEpoch, writeCheckpoint } from './checkpoint.ts';
 import { type BatchStats, formatMetric, type Task } from './task.ts';
 

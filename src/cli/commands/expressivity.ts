@@ -118,7 +118,7 @@ export const expressivityCommand: Command = {
       const layers = parseIntList('layers', values.layers, 0, 1000);
       tasks = templateTasks(template, qubits, layers);
     }
-    // the real stderr redraws the bar in place on a terminal; any other Io gets one line per 10 %
+    // the real stderr redraws the bar in place on a terminal; any other Io gets a line every 15 s and at the end
     const bar = progressBar(
       io === processIo ? process.stderr : { write: (t: string) => io.err(t.trimEnd()) },
     );

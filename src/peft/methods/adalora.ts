@@ -10,7 +10,6 @@ import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
 import { AdapterLayer, type LoraFactors, loraFactorsFromTensors } from '../adapter.ts';
-import type { PeftModel } from '../model.ts';
 import { adaloraParamCount } from '../param-counts.ts';
 import {
   type BaseAdapterConfig,
@@ -19,6 +18,7 @@ import {
   type LayerContext,
   type MethodDef,
   numField,
+  onlyKnobs,
 } from '../registry.ts';
 
 /** AdaLoRA's config (method `adalora`), with PEFT's defaults. */
@@ -44,6 +44,13 @@ export interface AdaLoraConfig extends BaseAdapterConfig {
   readonly beta1?: number;
   readonly beta2?: number;
 }
+/** What `forModel` needs of a PEFT model (structurally, so this file does not import the model: no cycle). */
+export interface AdapterHost {
+  readonly activeAdapter: string;
+  config(adapter: string): BaseAdapterConfig;
+  adapterLayers(adapter: string): [string, AdapterLayer][];
+}
+
 /** An AdaLoRA config with every default filled in. */
 export type AdaLoraNormalized = Required<AdaLoraConfig>;
 
@@ -145,7 +152,7 @@ export class AdaLoraAllocator {
   }
 
   /** The allocator for every layer of a PEFT model's AdaLoRA adapter (default: the active one). */
-  static forModel(peft: PeftModel, adapter: string = peft.activeAdapter): AdaLoraAllocator {
+  static forModel(peft: AdapterHost, adapter: string = peft.activeAdapter): AdaLoraAllocator {
     const config = peft.config(adapter);
     if (config.method !== 'adalora')
       throw new InputError(`adapter ${adapter} is ${config.method}, not adalora`);
@@ -232,6 +239,42 @@ function countZeros(masks: Map<AdaLoraLayer, Float32Array>): number {
 export const adaloraMethod: MethodDef<AdaLoraNormalized> = {
   method: 'adalora',
   description: 'AdaLoRA: P·Λ·Q with an orthogonality regulariser and importance-based rank allocation',
+  label: 'AdaLoRA',
+  configKeys: [
+    'initR',
+    'targetR',
+    'loraAlpha',
+    'orthRegWeight',
+    'tinit',
+    'tfinal',
+    'totalStep',
+    'deltaT',
+    'beta1',
+    'beta2',
+  ],
+  /**
+   * rank → initR (default 6) with targetR = round(2·initR/3); the budget schedule spans the run (warm-up of a
+   * tenth at the full budget, the last fifth at the target) unless the options say otherwise.
+   */
+  applyKnobs(c, k) {
+    onlyKnobs('adalora', k, ['rank', 'alpha']);
+    const r = k.rank ?? (c.initR as number | undefined) ?? 6;
+    c.initR = r;
+    c.targetR ??= Math.max(1, Math.round((2 * r) / 3));
+    c.totalStep ??= Math.max(2, k.totalSteps);
+    c.tinit ??= Math.floor(k.totalSteps / 10);
+    c.tfinal ??= Math.floor(k.totalSteps / 5);
+    if ((c.tinit as number) + (c.tfinal as number) >= (c.totalStep as number)) {
+      c.tinit = 0;
+      c.tfinal = 0;
+    }
+    if (k.alpha !== undefined) c.loraAlpha = k.alpha;
+  },
+  labelSuffix: (k) => (k.rank !== undefined ? ` K=${k.rank}` : ''),
+  trainingHooks(layers, config) {
+    const allocator = new AdaLoraAllocator(layers as AdaLoraLayer[], config);
+    return [{ afterStep: (step, grads) => allocator.update(step, grads) }];
+  },
   normalize(c) {
     const out: AdaLoraNormalized = {
       method: 'adalora',

@@ -39,6 +39,10 @@ export class BitFitLayer extends AdapterLayer {
 export const bitfitMethod: MethodDef<Required<BitFitConfig>> = {
   method: 'bitfit',
   description: 'BitFit: a trainable bias offset per target layer',
+  label: 'BitFit',
+  configKeys: [],
+  // every projection of a transformer block (a bias offset is cheap enough to put everywhere)
+  defaultTargets: ['query', 'key', 'value', 'output', 'fc1', 'fc2'],
   normalize: (c) => ({ method: 'bitfit', ...commonFields(c) }),
   create: (layer) => new BitFitLayer(layer),
   paramCount: (_dIn, dOut) => dOut,

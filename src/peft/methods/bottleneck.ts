@@ -98,6 +98,10 @@ function bottleneckMethod(
   return {
     method,
     description: `${method === 'houlsby' ? 'Houlsby' : 'Pfeiffer'} bottleneck adapter on the layer output (${activation} by default)`,
+    label: method === 'houlsby' ? 'Houlsby' : 'Pfeiffer',
+    configKeys: ['bottleneck', 'reductionFactor', 'activation'],
+    // Houlsby: after the attention output and the FFN; Pfeiffer: after the FFN only (as in the papers)
+    defaultTargets: method === 'houlsby' ? ['output', 'fc2'] : ['fc2'],
     normalize(c) {
       if (c.bottleneck !== undefined) intField(c, 'bottleneck');
       const out: Normalized = {

@@ -17,6 +17,7 @@ import {
   commonFields,
   intField,
   type LayerContext,
+  LORA_STYLE_KNOBS,
   type MethodDef,
   numField,
 } from '../registry.ts';
@@ -123,6 +124,9 @@ export class DoraLayer extends AdapterLayer {
 export const doraMethod: MethodDef<Normalized> = {
   method: 'dora',
   description: 'DoRA: weight-decomposed LoRA (magnitude and LoRA-updated direction)',
+  label: 'DoRA',
+  configKeys: ['r', 'loraAlpha'],
+  ...LORA_STYLE_KNOBS,
   normalize: (c) => ({
     method: 'dora',
     ...commonFields(c),

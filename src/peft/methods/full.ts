@@ -37,6 +37,8 @@ export class FullLayer extends AdapterLayer {
 export const fullMethod: MethodDef<Required<FullConfig>> = {
   method: 'full',
   description: 'full fine-tuning of the target layers (dense ΔW and Δb)',
+  label: 'full fine-tuning',
+  configKeys: ['bias'],
   normalize: (c) => ({ method: 'full', ...commonFields(c), bias: c.bias !== false }),
   create: (layer, c) => new FullLayer(layer, c),
   paramCount: (dIn, dOut, c) => dIn * dOut + (c.bias ? dOut : 0),

@@ -18,6 +18,7 @@ import {
   commonFields,
   intField,
   type LayerContext,
+  LORA_STYLE_KNOBS,
   type MethodDef,
   numField,
 } from '../registry.ts';
@@ -82,6 +83,9 @@ export class LoraLayer extends AdapterLayer {
 export const loraMethod: MethodDef<Normalized> = {
   method: 'lora',
   description: 'LoRA (Hugging Face PEFT semantics): ΔWᵀ = (α/r)·B·A, A random, B = 0',
+  label: 'LoRA',
+  configKeys: ['r', 'loraAlpha', 'useRslora'],
+  ...LORA_STYLE_KNOBS,
   normalize: (c) => ({
     method: 'lora',
     ...commonFields(c),

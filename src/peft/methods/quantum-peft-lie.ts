@@ -11,6 +11,7 @@
  * T is not normal; balanced by a diagonal similarity (see `columns`) the float32 ‖PᵀP − I‖ stays near 1e-6
  * up to ‖B‖ ≈ 10 (test/peft/lie.test.ts).
  */
+import { InputError } from '../../errors.ts';
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
@@ -26,6 +27,7 @@ import {
   numField,
 } from '../registry.ts';
 import { OrthogonalFactorLayer } from './orthogonal-factors.ts';
+import { QUANTUM_FINETUNE_DEFAULTS } from './quantum-peft.ts';
 
 /** The Lie/Taylor variant's config (method `quantum-peft-lie`). */
 export interface QuantumPeftLieConfig extends BaseAdapterConfig {
@@ -126,6 +128,18 @@ export const quantumPeftLieMethod: MethodDef<Normalized> = {
   method: 'quantum-peft-lie',
   description:
     'Quantum-PEFT Lie/Taylor form: P = exp(S)·I_{d,K}, exact (2K×2K exponential) or truncated Taylor',
+  label: 'Quantum-PEFT (Lie)',
+  configKeys: ['rank', 'alpha', 'form', 'order', 'initStd'],
+  applyKnobs(c, k) {
+    if (k.layers !== undefined) {
+      throw new InputError(
+        'quantum-peft-lie has no circuit layers (it parametrises the Lie algebra directly); drop --layers',
+      );
+    }
+    c.rank = k.rank ?? c.rank ?? QUANTUM_FINETUNE_DEFAULTS.rank;
+    c.alpha = k.alpha ?? c.alpha ?? QUANTUM_FINETUNE_DEFAULTS.alpha;
+  },
+  labelSuffix: (k) => ` K=${k.rank ?? QUANTUM_FINETUNE_DEFAULTS.rank}`,
   normalize(c) {
     const form = enumField(c, 'form', ['exact', 'taylor'] as const, 'exact');
     return {

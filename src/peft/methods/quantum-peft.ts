@@ -38,6 +38,15 @@ import {
 } from '../registry.ts';
 import { OrthogonalFactorLayer } from './orthogonal-factors.ts';
 
+/**
+ * Fine-tuning defaults of the quantum methods (the configs' own defaults are α = 1, L = 2, small angles):
+ * random frames (`uniform` angles) so that P and Q mix every feature from the start, as LoRA's random A does,
+ * and α = 32 so that λ, trained at the same learning rate as LoRA's B, moves ΔW at a comparable speed
+ * (P and Q have unit columns, while LoRA's scale is loraAlpha / r = 8 / r with entries of A near 1/√d).
+ * Chosen on MNIST from the Fashion-MNIST ViT (results/README.md); a run's options override them.
+ */
+export const QUANTUM_FINETUNE_DEFAULTS = { rank: 16, layers: 4, alpha: 32, angleInit: 'uniform' } as const;
+
 /** The circuits of P and Q: one for both, or one each. */
 export type CircuitPair<T> = T | { readonly p: T; readonly q: T };
 
@@ -208,6 +217,30 @@ export const quantumPeftMethod: MethodDef<Normalized> = {
       ...(qasm !== undefined ? { qasm: qasm as CircuitPair<string> } : {}),
     };
   },
+  label: 'Quantum-PEFT',
+  configKeys: [
+    'rank',
+    'alpha',
+    'template',
+    'layers',
+    'circuit',
+    'qasm',
+    'qasmFile',
+    'angleInit',
+    'angleStd',
+    'path',
+    'factorForm',
+  ],
+  applyKnobs(c, k) {
+    c.rank = k.rank ?? c.rank ?? QUANTUM_FINETUNE_DEFAULTS.rank;
+    c.alpha = k.alpha ?? c.alpha ?? QUANTUM_FINETUNE_DEFAULTS.alpha;
+    c.layers = k.layers ?? c.layers ?? QUANTUM_FINETUNE_DEFAULTS.layers;
+    c.angleInit ??= QUANTUM_FINETUNE_DEFAULTS.angleInit;
+    // the published experiment tables were made with direct-sum factors; keep them reproducible
+    c.factorForm ??= 'direct-sum';
+  },
+  labelSuffix: (k) =>
+    ` K=${k.rank ?? QUANTUM_FINETUNE_DEFAULTS.rank} L=${k.layers ?? QUANTUM_FINETUNE_DEFAULTS.layers}`,
   create: (layer, config, context) => new QuantumPeftLayer(layer, config, context),
   paramCount(dIn, dOut, config) {
     if (config.qasm !== undefined || config.circuit !== undefined) {

@@ -17,8 +17,10 @@ import {
   commonFields,
   intField,
   type LayerContext,
+  LORA_STYLE_KNOBS,
   type MethodDef,
   numField,
+  onlyKnobs,
 } from '../registry.ts';
 
 /** VeRA's config (method `vera`), with PEFT's defaults. */
@@ -102,6 +104,14 @@ export class VeraLayer extends AdapterLayer {
 export const veraMethod: MethodDef<Normalized> = {
   method: 'vera',
   description: 'VeRA: shared frozen random projections, trainable per-layer scaling vectors',
+  label: 'VeRA',
+  configKeys: ['r', 'projectionSeed', 'dInitial'],
+  // VeRA has no lora_alpha (its trainable vectors are the scale), so a run's alpha is refused
+  applyKnobs(c, k) {
+    onlyKnobs('vera', k, ['rank']);
+    c.r = k.rank ?? c.r ?? 4;
+  },
+  labelSuffix: LORA_STYLE_KNOBS.labelSuffix,
   normalize: (c) => ({
     method: 'vera',
     ...commonFields(c),
