@@ -90,12 +90,12 @@ const METHODS = new Map<string, MethodDef>();
 export const COMMON_CONFIG_KEYS = ['method', 'targetModules', 'seed'] as const;
 
 /** Names that mean the same across methods and libraries (for "did you mean"). */
-const SYNONYMS = [
-  ['r', 'rank', 'initR', 'K'],
+const SYNONYMS: readonly (readonly string[])[] = [
+  ['r', 'rank', 'initR', 'init_r', 'K'],
   ['alpha', 'loraAlpha', 'lora_alpha', 'scale'],
   ['layers', 'depth', 'reps', 'L'],
   ['targetModules', 'targets', 'target_modules', 'modules'],
-] as const;
+];
 
 /** Refuse keys a method does not read (typed error naming the key, a suggestion and the accepted keys). */
 export function checkConfigKeys(c: Record<string, unknown>, method: string, keys: readonly string[]): void {

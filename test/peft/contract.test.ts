@@ -1,8 +1,9 @@
 /**
- * One contract over every (method, config) row: the adapted model starts equal to the base; merged,
- * unmerged and unloaded outputs agree; save → load gives equal outputs; an optimiser step changes only
- * adapter variables; quantum factors stay orthogonal; the trainable count matches the closed form; the
- * tfjs tensor count does not grow across steps.
+ * One contract over every (method, config) row, each property its own test case: the adapted model starts
+ * equal to the base; the trainable count matches the closed form written out here (and the registry's);
+ * an optimiser step changes only adapter variables; the tfjs tensor count does not grow across steps;
+ * quantum factors stay orthogonal; disabling gives the base back; save → load gives equal outputs; merged,
+ * unmerged and unloaded outputs agree. Every registered method must have a row (a test fails otherwise).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simplifiedTwoDesign } from '../../src/circuit/index.ts';
 import { AdapterError } from '../../src/errors.ts';
-import { loadPeftModel, PeftModel, saveAdapter } from '../../src/peft/index.ts';
+import { getMethod, listMethods, loadPeftModel, PeftModel, saveAdapter } from '../../src/peft/index.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
 import { maxDiff, orthError, randn, Tiny, trainStep } from './helpers.ts';
 
@@ -132,6 +133,12 @@ const ROWS: Row[] = [
     count: (i, o) => 4 * (i + o),
   },
   {
+    name: 'dora r=4 α=8',
+    config: { method: 'dora', r: 4, loraAlpha: 8, targetModules: ['q', 'v', 'head'] },
+    // LoRA's r(d_in + d_out) plus one magnitude per output unit
+    count: (i, o) => 4 * (i + o) + o,
+  },
+  {
     name: 'adalora initR=6',
     config: { method: 'adalora', initR: 6, targetR: 3, totalStep: 20, targetModules: /layers\.\d\.q/ },
     count: (i, o) => 6 * (i + o) + 6,
@@ -165,100 +172,148 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A fresh Tiny model wrapped as `row` says, with a seeded input and target and the base model's output. */
+function fixture(row: Row) {
+  const [d, out] = row.dims ?? [16, 8];
+  const model = new Tiny(d, out);
+  const x = randn(6, d, 1);
+  const target = randn(6, out, 2);
+  const base = model.forward(x);
+  const baseParams = model.namedParameters().map(([n, v]) => [n, v.dataSync().slice()] as const);
+  const peft = new PeftModel(model, row.config);
+  const opt = tf.train.adam(0.05);
+  const reg = row.config.method === 'adalora' ? () => peft.regularizationLoss() : undefined;
+  const step = () => trainStep(() => model.forward(x), peft.trainableVariables(), opt, target, reg);
+  const dispose = () => {
+    opt.dispose();
+    model.dispose();
+  };
+  return { d, out, model, x, base, baseParams, peft, step, dispose };
+}
+
+/** The fixture after four optimiser steps (the adapted output differs from the base). */
+function trained(row: Row) {
+  const f = fixture(row);
+  for (let i = 0; i < 4; i++) f.step();
+  const adapted = f.model.forward(f.x);
+  expect(maxDiff(adapted, f.base)).toBeGreaterThan(1e-4);
+  return { ...f, adapted };
+}
+
+it('every registered method has a row in the contract table', () => {
+  const covered = new Set(ROWS.map((r) => r.config.method as string));
+  expect(listMethods().filter((m) => !covered.has(m))).toEqual([]);
+});
+
 describe.each(ROWS)('contract: $name', (row) => {
-  it('satisfies the adapter contract', () => {
-    const [d, out] = row.dims ?? [16, 8];
-    const model = new Tiny(d, out);
-    const x = randn(6, d, 1);
-    const target = randn(6, out, 2);
-    const base = model.forward(x);
-    const baseParams = model.namedParameters().map(([n, v]) => [n, v.dataSync().slice()] as const);
+  it('starts equal to the base model', () => {
+    const f = fixture(row);
+    expect(maxDiff(f.model.forward(f.x), f.base)).toBeLessThanOrEqual(1e-6);
+    f.dispose();
+  });
 
-    const peft = new PeftModel(model, row.config);
-    const method = row.config.method as string;
-
-    // output equals the base model's at initialisation
-    const y0 = model.forward(x);
-    expect(maxDiff(y0, base)).toBeLessThanOrEqual(1e-6);
-
-    // the parameter count matches its formula, target by target
-    const expected = peft.adapterLayers().reduce((s, [, l]) => s + row.count(l.inFeatures, l.outFeatures), 0);
-    expect(peft.countParameters().trainable).toBe(expected);
-    expect(peft.trainableVariables().reduce((s, v) => s + v.size, 0)).toBe(expected);
-    expect(peft.trainableParametersReport()).toMatch(
+  it('has the closed-form number of trainable parameters', () => {
+    const f = fixture(row);
+    const expected = f.peft
+      .adapterLayers()
+      .reduce((s, [, l]) => s + row.count(l.inFeatures, l.outFeatures), 0);
+    expect(f.peft.countParameters().trainable).toBe(expected);
+    expect(f.peft.trainableVariables().reduce((s, v) => s + v.size, 0)).toBe(expected);
+    const def = getMethod(row.config.method);
+    const config = def.normalize(row.config);
+    const formula = f.peft
+      .adapterLayers()
+      .reduce((s, [, l]) => s + def.paramCount(l.inFeatures, l.outFeatures, config), 0);
+    expect(formula).toBe(expected);
+    expect(f.peft.trainableParametersReport()).toMatch(
       /^trainable params: [\d,]+ \|\| all params: [\d,]+ \|\| trainable%: \d+\.\d{4}$/,
     );
+    f.dispose();
+  });
 
-    // one optimiser step changes only adapter variables (and changes some of them)
-    const opt = tf.train.adam(0.05);
-    const adapterVars = new Set(peft.trainableVariables().map((v) => v.name));
-    const before = new Map(model.namedParameters().map(([n, v]) => [n, v.dataSync().slice()]));
-    const reg = method === 'adalora' ? () => peft.regularizationLoss() : undefined;
-    trainStep(() => model.forward(x), peft.trainableVariables(), opt, target, reg);
+  it('an optimiser step changes adapter variables only', () => {
+    const f = fixture(row);
+    const adapterVars = new Set(f.peft.trainableVariables().map((v) => v.name));
+    const before = new Map(f.model.namedParameters().map(([n, v]) => [n, v.dataSync().slice()]));
+    f.step();
     let adapterChanged = 0;
-    for (const [n, v] of model.namedParameters()) {
+    for (const [n, v] of f.model.namedParameters()) {
       const changed = maxDiff(v.dataSync(), before.get(n)!) > 0;
       if (adapterVars.has(v.name)) adapterChanged += changed ? 1 : 0;
       else expect(changed, `${n} is frozen but changed`).toBe(false);
     }
     expect(adapterChanged).toBeGreaterThan(0);
+    f.dispose();
+  });
 
-    // the tfjs tensor count does not grow across steps (no leaks)
+  it('does not grow the tfjs tensor count across steps', () => {
+    const f = fixture(row);
+    f.step();
     const nt = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++)
-      trainStep(() => model.forward(x), peft.trainableVariables(), opt, target, reg);
+    for (let i = 0; i < 3; i++) f.step();
     expect(tf.memory().numTensors).toBe(nt);
+    f.dispose();
+  });
 
-    const adapted = model.forward(x);
-    expect(maxDiff(adapted, base)).toBeGreaterThan(1e-4);
-
-    // P and Q stay orthogonal (quantum methods)
-    if (row.orth !== undefined) {
-      for (const [, layer] of peft.adapterLayers()) {
-        const fs = layer.orthogonalFactors();
-        expect(fs.length).toBe(2);
-        for (const f of fs) expect(orthError(f)).toBeLessThan(row.orth);
-      }
+  it.skipIf(row.orth === undefined)('keeps P and Q orthogonal while training', () => {
+    const f = trained(row);
+    for (const [, layer] of f.peft.adapterLayers()) {
+      const fs = layer.orthogonalFactors();
+      expect(fs.length).toBe(2);
+      for (const m of fs) expect(orthError(m)).toBeLessThan(row.orth!);
     }
+    f.dispose();
+  });
 
-    // disabling gives the base output back
+  it('gives the base output back while disabled', () => {
+    const f = trained(row);
     expect(
       maxDiff(
-        peft.withAdapterDisabled(() => model.forward(x)),
-        base,
+        f.peft.withAdapterDisabled(() => f.model.forward(f.x)),
+        f.base,
       ),
     ).toBeLessThanOrEqual(1e-6);
+    f.dispose();
+  });
 
-    // save → load on a fresh copy of the base model gives equal outputs
+  it('saves and loads onto a fresh base to the same outputs', () => {
+    const f = trained(row);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qpeft-contract-'));
     dirs.push(dir);
-    saveAdapter(peft, dir);
-    const fresh = new Tiny(d, out);
+    saveAdapter(f.peft, dir);
+    const fresh = new Tiny(f.d, f.out);
     const loaded = loadPeftModel(fresh, dir);
-    expect(Array.from(fresh.forward(x).dataSync())).toEqual(Array.from(adapted.dataSync()));
+    expect(Array.from(fresh.forward(f.x).dataSync())).toEqual(Array.from(f.adapted.dataSync()));
     loaded.unload();
     fresh.dispose();
-
-    // merged, unmerged and unloaded outputs agree
-    if (row.mergeable === false) {
-      expect(() => peft.merge()).toThrow(AdapterError);
-      const unloaded = peft.unload();
-      expect(maxDiff(unloaded.forward(x), base)).toBeLessThanOrEqual(1e-6);
-    } else {
-      peft.merge();
-      expect(maxDiff(model.forward(x), adapted)).toBeLessThan(1e-5);
-      peft.unmerge();
-      expect(maxDiff(model.forward(x), adapted)).toBeLessThan(1e-5);
-      for (const [n, v] of baseParams) {
-        const now = model.namedParameters().find(([m]) => m === n)![1];
-        expect(maxDiff(now, v), `${n} after unmerge`).toBeLessThan(1e-6);
-      }
-      const plain = peft.mergeAndUnload();
-      expect(maxDiff(plain.forward(x), adapted)).toBeLessThan(1e-5);
-    }
-    // nothing of the adapter is left in the module tree
-    expect(model.namedParameters().map(([n]) => n)).toEqual(baseParams.map(([n]) => n));
-    opt.dispose();
-    model.dispose();
+    f.dispose();
   });
+
+  it(
+    row.mergeable === false
+      ? 'refuses to merge, and unloads to the base'
+      : 'merges, unmerges and unloads to the same outputs',
+    () => {
+      const f = trained(row);
+      if (row.mergeable === false) {
+        expect(() => f.peft.merge()).toThrow(AdapterError);
+        const unloaded = f.peft.unload();
+        expect(maxDiff(unloaded.forward(f.x), f.base)).toBeLessThanOrEqual(1e-6);
+      } else {
+        f.peft.merge();
+        expect(maxDiff(f.model.forward(f.x), f.adapted)).toBeLessThan(1e-5);
+        f.peft.unmerge();
+        expect(maxDiff(f.model.forward(f.x), f.adapted)).toBeLessThan(1e-5);
+        for (const [n, v] of f.baseParams) {
+          const now = f.model.namedParameters().find(([m]) => m === n)![1];
+          expect(maxDiff(now, v), `${n} after unmerge`).toBeLessThan(1e-6);
+        }
+        const plain = f.peft.mergeAndUnload();
+        expect(maxDiff(plain.forward(f.x), f.adapted)).toBeLessThan(1e-5);
+      }
+      // nothing of the adapter is left in the module tree
+      expect(f.model.namedParameters().map(([n]) => n)).toEqual(f.baseParams.map(([n]) => n));
+      f.dispose();
+    },
+  );
 });
