@@ -13,7 +13,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['io', 'tf', 'circuit'], // io: atomic writes, safetensors, the packed quantized codec (io/quant)
   ['nn', 'interop', 'sim', 'data'],
   ['qasm', 'models'],
-  ['peft', 'expressivity'],
+  ['peft', 'expressivity', 'train'], // train: the training engine, its tasks and checkpoints, pretraining
   ['quant', 'plot', 'hardware'], // quant: adapter directories quantized; plot: charts of expressivity sweeps;
   // hardware: measurement plans, shot simulation and reconstruction of quantum adapters
   ['experiments'], // fine-tuning, experiments, quantization sweeps scored on a task
