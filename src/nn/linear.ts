@@ -19,6 +19,12 @@ export interface LinearArgs {
   bias?: boolean;
   /** Seed for the Glorot-uniform initial weights. */
   seed?: number;
+  /**
+   * Existing variables to use instead of new ones (a view of another framework's layer, e.g. a tfjs Dense
+   * kernel): `weight` must be in_features × out_features and `bias` out_features (or null). They are
+   * registered as this module's parameters, not copied.
+   */
+  variables?: { weight: tf.Variable; bias: tf.Variable | null };
 }
 
 /** A dense layer y = x·W + b with an adapter hook (see the file comment). */
@@ -37,6 +43,19 @@ export class Linear extends Module {
     }
     this.inFeatures = args.inFeatures;
     this.outFeatures = args.outFeatures;
+    if (args.variables) {
+      const { weight, bias } = args.variables;
+      const want = `[${args.inFeatures}, ${args.outFeatures}]`;
+      if (weight.shape.length !== 2 || `[${weight.shape.join(', ')}]` !== want)
+        throw new InputError(`Linear weight must have shape ${want}, got [${weight.shape.join(', ')}]`);
+      if (bias && (bias.shape.length !== 1 || bias.shape[0] !== args.outFeatures))
+        throw new InputError(
+          `Linear bias must have shape [${args.outFeatures}], got [${bias.shape.join(', ')}]`,
+        );
+      this.weight = this.adoptParameter('weight', weight);
+      this.bias = bias ? this.adoptParameter('bias', bias) : null;
+      return;
+    }
     const limit = Math.sqrt(6 / (args.inFeatures + args.outFeatures));
     this.weight = this.addParameter(
       'weight',
@@ -55,6 +74,12 @@ export class Linear extends Module {
       return y.reshape([...lead, this.outFeatures]);
     });
   }
+
+  /**
+   * Called after adapters wrote into `weight` / `bias` (merge, unmerge). A no-op here; views of another
+   * framework's layer whose weight is a reshaped copy write the values back into that layer.
+   */
+  weightsChanged(): void {}
 
   /** x·W + b, passed through the adapter hook when one is installed. */
   forward(x: tf.Tensor): tf.Tensor {

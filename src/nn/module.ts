@@ -33,6 +33,13 @@ export abstract class Module {
     return v;
   }
 
+  /** Register an existing variable as a parameter (it is not copied; `dispose` will dispose it). */
+  protected adoptParameter(name: string, v: tf.Variable): tf.Variable {
+    checkName(name);
+    this.params.set(name, v);
+    return v;
+  }
+
   /**
    * Attach (or replace) a child from outside the module, as adapter injection does: the child's parameters
    * then appear in `namedParameters()` under `<this>.<name>.…`, like Hugging Face PEFT's injected layers.

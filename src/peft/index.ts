@@ -31,9 +31,11 @@ export {
   planFactor,
   resolveFactorForm,
 } from './factor.ts';
+export { LayerLinear, LayerParams, LayersModule } from './layers-model.ts';
 export * from './methods/index.ts';
 export { getPeftModel, matchTargets, PeftModel } from './model.ts';
 export { MODEL_SHAPES, type ModelShape, type TargetShape } from './model-shapes.ts';
+export { SavedModuleLayer, savedModuleParamCount } from './modules-to-save.ts';
 export * from './param-counts.ts';
 export {
   getModelShape,

@@ -9,7 +9,9 @@ import { Linear } from '../nn/linear.ts';
 import { Module } from '../nn/module.ts';
 import { tf } from '../tf/backend.ts';
 import type { AdapterLayer } from './adapter.ts';
+import { LayerLinear, LayersModule } from './layers-model.ts';
 import './methods/index.ts';
+import { SavedModuleLayer } from './modules-to-save.ts';
 import { type BaseAdapterConfig, getMethod, type TargetModules } from './registry.ts';
 
 /** Adapters of one target layer, by adapter name; a child of the Linear named `adapters`. */
@@ -36,8 +38,12 @@ interface TargetState {
 
 const SLOT = 'adapters';
 
-/** Dotted names of the `Linear` modules of `model` that `target` selects (Hugging Face's matching rules). */
-export function matchTargets(model: Module, target: TargetModules): string[] {
+/**
+ * Dotted names of the `Linear` modules of `model` that `target` selects (Hugging Face's matching rules). On a
+ * wrapped `tf.LayersModel` these are its `dense` and `conv2d` layers; naming a layer that has weights but
+ * cannot carry an adapter (depthwise convolution, batch norm, …) is an error that says why.
+ */
+export function matchTargets(model: Module, target: TargetModules, field = 'targetModules'): string[] {
   const linears = model.namedModules().filter(([, m]) => m instanceof Linear);
   let re: RegExp | null = null;
   if (target instanceof RegExp) re = target;
@@ -58,10 +64,18 @@ export function matchTargets(model: Module, target: TargetModules): string[] {
     return (target as readonly string[]).some((t) => name === t || name.endsWith(`.${t}`));
   };
   const out = linears.map(([n]) => n).filter((n) => n !== '' && matches(n));
+  if (model instanceof LayersModule && Array.isArray(target)) {
+    for (const [n, cls] of model.nonTargetLayers()) {
+      if ((target as readonly string[]).some((t) => n === t || n.endsWith(`.${t}`)))
+        throw new AdapterError(
+          `${field}: ${n} is a ${cls} layer, which cannot carry an adapter; ${cls === 'DepthwiseConv2D' ? 'a depthwise kernel is C independent k×k filters (k²·C scalars, block-diagonal as a matrix), too small and too structured for a low-rank or circuit factorisation: target the 1×1 (pointwise) conv2d layers beside it' : 'adapters go on dense and conv2d (channelsLast) layers'}`,
+        );
+    }
+  }
   if (out.length === 0) {
     const names = linears.map(([n]) => n).filter(Boolean);
     throw new AdapterError(
-      `targetModules ${target instanceof RegExp ? String(target) : JSON.stringify(target)} matched no Linear module; the model's Linear modules are ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`,
+      `${field} ${target instanceof RegExp ? String(target) : JSON.stringify(target)} matched no ${model instanceof LayersModule ? 'dense or conv2d layer' : 'Linear module'}; the model's ${model instanceof LayersModule ? 'dense and conv2d layers' : 'Linear modules'} are ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`,
     );
   }
   return out;
@@ -93,6 +107,8 @@ export class PeftModel<M extends Module = Module> {
   private readonly targetsByName = new Map<string, TargetState>();
   private readonly configs = new Map<string, BaseAdapterConfig>();
   private readonly adapterTargets = new Map<string, string[]>();
+  /** Per adapter, the layers of its `modulesToSave`. */
+  private readonly moduleTargets = new Map<string, string[]>();
   private active: string | null = null;
   private disabled = false;
   private unloaded = false;
@@ -147,6 +163,15 @@ export class PeftModel<M extends Module = Module> {
     return this.targets(name).map((t) => [t, this.adapterLayer(t, name)]);
   }
 
+  /** The trained copies of an adapter's `modulesToSave` layers, with their names. */
+  savedModules(name: string = this.activeAdapter): [string, SavedModuleLayer][] {
+    this.config(name);
+    return (this.moduleTargets.get(name) ?? []).map((t) => [
+      t,
+      this.targetsByName.get(t)!.slot.byName.get(name) as SavedModuleLayer,
+    ]);
+  }
+
   /**
    * Add a named adapter from a config (validated by its method). It becomes active if none is; adding does
    * not switch an existing active adapter (as PEFT's `add_adapter`).
@@ -158,9 +183,17 @@ export class PeftModel<M extends Module = Module> {
     const def = getMethod((config as { method?: unknown }).method);
     const normalized = def.normalize(config as Record<string, unknown>);
     const targets = matchTargets(this.model, normalized.targetModules);
+    const modules = normalized.modulesToSave?.length
+      ? matchTargets(this.model, normalized.modulesToSave, 'modulesToSave')
+      : [];
+    const both = modules.filter((m) => targets.includes(m));
+    if (both.length)
+      throw new AdapterError(
+        `${both.join(', ')} ${both.length > 1 ? 'are' : 'is'} both a target and in modulesToSave; a layer is either adapted or trained in full`,
+      );
     const created: [TargetState, AdapterLayer][] = [];
     try {
-      for (const target of targets) {
+      for (const target of [...targets, ...modules]) {
         const linear = this.model.getModule(target) as Linear;
         let state = this.targetsByName.get(target);
         if (!state) {
@@ -175,11 +208,14 @@ export class PeftModel<M extends Module = Module> {
           linear.hook = (x, base) => this.forwardHook(state!, x, base);
           this.targetsByName.set(target, state);
         }
-        const layer = def.create(linear, normalized, {
-          target,
-          seed: layerSeed(normalized.seed ?? 0, name, target),
-        });
+        const layer = modules.includes(target)
+          ? new SavedModuleLayer(linear)
+          : def.create(linear, normalized, {
+              target,
+              seed: layerSeed(normalized.seed ?? 0, name, target),
+            });
         created.push([state, layer]);
+        if (linear instanceof LayerLinear) linear.checkAdapter(layer, target);
       }
     } catch (e) {
       for (const [, layer] of created) layer.dispose();
@@ -189,6 +225,7 @@ export class PeftModel<M extends Module = Module> {
     for (const [state, layer] of created) state.slot.add(name, layer);
     this.configs.set(name, normalized);
     this.adapterTargets.set(name, targets);
+    this.moduleTargets.set(name, modules);
     if (this.active === null) this.active = name;
     this.refreshTrainable();
   }
@@ -212,6 +249,7 @@ export class PeftModel<M extends Module = Module> {
     for (const s of this.targetsByName.values()) s.slot.remove(name)?.dispose();
     this.configs.delete(name);
     this.adapterTargets.delete(name);
+    this.moduleTargets.delete(name);
     if (this.active === name) this.active = this.configs.size ? [...this.configs.keys()][0]! : null;
     this.dropEmptySlots();
     this.refreshTrainable();
@@ -229,13 +267,15 @@ export class PeftModel<M extends Module = Module> {
 
   private refreshTrainable(): void {
     this.model.setTrainable(false);
-    if (this.active === null) return;
-    for (const s of this.targetsByName.values()) {
-      const layer = s.slot.byName.get(this.active);
-      if (!layer) continue;
-      const frozen = layer.frozenParameters();
-      for (const [n, v] of layer.namedParameters()) v.trainable = !frozen.has(n);
+    if (this.active !== null) {
+      for (const s of this.targetsByName.values()) {
+        const layer = s.slot.byName.get(this.active);
+        if (!layer) continue;
+        const frozen = layer.frozenParameters();
+        for (const [n, v] of layer.namedParameters()) v.trainable = !frozen.has(n);
+      }
     }
+    if (this.model instanceof LayersModule) this.model.sync();
   }
 
   private forwardHook(state: TargetState, x: tf.Tensor, base: tf.Tensor): tf.Tensor {
@@ -243,6 +283,7 @@ export class PeftModel<M extends Module = Module> {
     if (this.disabled || name === null || state.merged.has(name)) return base;
     const layer = state.slot.byName.get(name);
     if (!layer) return base;
+    if (state.linear instanceof LayerLinear) return state.linear.adapt(layer, x, base);
     const lead = base.shape.slice(0, -1);
     const y = layer.apply(
       x.reshape([-1, state.linear.inFeatures]) as tf.Tensor2D,
@@ -318,7 +359,7 @@ export class PeftModel<M extends Module = Module> {
     this.live();
     for (const name of names) {
       this.config(name);
-      for (const t of this.adapterTargets.get(name)!) {
+      for (const t of [...this.adapterTargets.get(name)!, ...this.moduleTargets.get(name)!]) {
         const s = this.targetsByName.get(t)!;
         if (s.merged.has(name)) continue;
         const layer = s.slot.byName.get(name)!;
@@ -327,6 +368,7 @@ export class PeftModel<M extends Module = Module> {
             `${layer.method} adapters are not linear in the weight and cannot be merged (${t})`,
           );
         layer.mergeInto(s.linear, t);
+        s.linear.weightsChanged();
         s.merged.add(name);
       }
     }
@@ -338,6 +380,7 @@ export class PeftModel<M extends Module = Module> {
     for (const [t, s] of this.targetsByName) {
       for (const name of [...s.merged].reverse()) {
         s.slot.byName.get(name)!.unmergeFrom(s.linear, t);
+        s.linear.weightsChanged();
         s.merged.delete(name);
       }
     }
@@ -370,17 +413,42 @@ export class PeftModel<M extends Module = Module> {
     this.targetsByName.clear();
     this.configs.clear();
     this.adapterTargets.clear();
+    this.moduleTargets.clear();
     this.active = null;
     this.unloaded = true;
+    if (this.model instanceof LayersModule) this.model.release();
     return this.model;
   }
 }
 
-/** Wrap `model` with a first adapter (PEFT's `get_peft_model`). */
+/**
+ * Wrap `model` with a first adapter (PEFT's `get_peft_model`). A `tf.LayersModel` is wrapped in place
+ * through a `LayersModule` view (src/peft/layers-model.ts): its `predict` / `fit` then run the adapter, and
+ * `unload()` / `mergeAndUnload()` hand back that view, whose `layersModel` is the plain model again.
+ */
+export function getPeftModel(
+  model: tf.LayersModel,
+  config: BaseAdapterConfig | Record<string, unknown>,
+  adapterName?: string,
+): PeftModel<LayersModule>;
 export function getPeftModel<M extends Module>(
   model: M,
   config: BaseAdapterConfig | Record<string, unknown>,
+  adapterName?: string,
+): PeftModel<M>;
+export function getPeftModel(
+  model: Module | tf.LayersModel,
+  config: BaseAdapterConfig | Record<string, unknown>,
   adapterName = 'default',
-): PeftModel<M> {
+): PeftModel<Module> {
+  if (model instanceof tf.LayersModel) {
+    const view = new LayersModule(model);
+    try {
+      return new PeftModel(view, config, adapterName);
+    } catch (e) {
+      view.release();
+      throw e;
+    }
+  }
   return new PeftModel(model, config, adapterName);
 }

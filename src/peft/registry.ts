@@ -22,6 +22,11 @@ export interface BaseAdapterConfig {
   readonly targetModules: TargetModules;
   /** Seed for the adapter's random initial values (each target gets its own stream). */
   readonly seed?: number;
+  /**
+   * Layers trained in full as part of the adapter and saved with it (PEFT's `modules_to_save`, e.g. a new
+   * classification head): names matched exactly or as a dotted suffix, never also a target.
+   */
+  readonly modulesToSave?: readonly string[];
 }
 
 /** Context a layer factory gets: the target's dotted name and a per-target seed. */
@@ -187,8 +192,12 @@ export function enumField<T extends string>(
   return v as T;
 }
 
-/** The common fields (`targetModules`, `seed`) validated. */
-export function commonFields(c: Record<string, unknown>): { targetModules: TargetModules; seed: number } {
+/** The common fields (`targetModules`, `seed`, `modulesToSave`) validated. */
+export function commonFields(c: Record<string, unknown>): {
+  targetModules: TargetModules;
+  seed: number;
+  modulesToSave: readonly string[];
+} {
   const t = c.targetModules;
   const ok =
     t instanceof RegExp ||
@@ -199,7 +208,13 @@ export function commonFields(c: Record<string, unknown>): { targetModules: Targe
       `${String(c.method)} config: targetModules must be a non-empty list of module names or a regular expression, got ${describe(t)}`,
     );
   }
-  return { targetModules: t as TargetModules, seed: intField(c, 'seed', 0, 0) };
+  const m = c.modulesToSave ?? [];
+  if (!Array.isArray(m) || !m.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new InputError(
+      `${String(c.method)} config: modulesToSave must be a list of module names, got ${describe(m)}`,
+    );
+  }
+  return { targetModules: t as TargetModules, seed: intField(c, 'seed', 0, 0), modulesToSave: [...m] };
 }
 
 /**

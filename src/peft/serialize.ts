@@ -29,7 +29,8 @@ import { encodeSafetensors, loadSafetensors, SafetensorsError, type StTensor } f
 import type { Linear } from '../nn/linear.ts';
 import type { Module } from '../nn/module.ts';
 import { tf } from '../tf/backend.ts';
-import { matchTargets, PeftModel } from './model.ts';
+import type { LayersModule } from './layers-model.ts';
+import { getPeftModel, matchTargets, type PeftModel } from './model.ts';
 import { exportAdapterQasm } from './qasm-link.ts';
 import { type BaseAdapterConfig, getMethod } from './registry.ts';
 
@@ -53,10 +54,27 @@ interface SavedConfig {
   method: string;
   config: Record<string, unknown>;
   targets: SavedTarget[];
+  /** Layers trained in full with the adapter (`modulesToSave`); absent in older directories. */
+  modules_to_save?: SavedTarget[];
   qasm_files: string[];
 }
 
 const PREFIX = 'base_model.model.';
+/** The key segment of a `modulesToSave` copy's tensors: `<PREFIX><layer>.modules_to_save.<weight|bias>`. */
+const SAVED_MODULE = 'modules_to_save';
+
+/** Every tensor of an adapter (method layers and saved module copies) by its key in the file. */
+function adapterVariables(peft: PeftModel, name: string): Map<string, tf.Variable> {
+  const out = new Map<string, tf.Variable>();
+  for (const [target, layer] of peft.adapterLayers(name)) {
+    for (const [pname, v] of layer.namedParameters()) out.set(`${PREFIX}${target}.${pname}`, v);
+  }
+  for (const [module, layer] of peft.savedModules(name)) {
+    for (const [pname, v] of layer.namedParameters())
+      out.set(`${PREFIX}${module}.${SAVED_MODULE}.${pname}`, v);
+  }
+  return out;
+}
 
 /** `peft_type` of native folders whose method name is also a PEFT tuner with another schema. */
 const OWN_PEFT_TYPE: Readonly<Record<string, string>> = { adalora: 'QPEFT_ADALORA', vera: 'QPEFT_VERA' };
@@ -89,12 +107,13 @@ export function saveAdapter(peft: PeftModel, dir: string, options: { adapter?: s
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   const targets: SavedTarget[] = [];
   const qasmFiles: string[] = [];
-  for (const [target, layer] of layers) {
+  for (const [target, layer] of layers)
     targets.push({ name: target, in_features: layer.inFeatures, out_features: layer.outFeatures });
-    for (const [pname, v] of layer.namedParameters()) {
-      tensors[`${PREFIX}${target}.${pname}`] = { shape: [...v.shape], data: Float32Array.from(v.dataSync()) };
-    }
-  }
+  const modules = peft
+    .savedModules(name)
+    .map(([m, l]) => ({ name: m, in_features: l.inFeatures, out_features: l.outFeatures }));
+  for (const [key, v] of adapterVariables(peft, name))
+    tensors[key] = { shape: [...v.shape], data: Float32Array.from(v.dataSync()) };
   writeFileAtomic(
     path.join(dir, WEIGHTS_FILE),
     encodeSafetensors(tensors, { format: 'pt', qpeft_method: config.method }),
@@ -115,6 +134,7 @@ export function saveAdapter(peft: PeftModel, dir: string, options: { adapter?: s
     method: config.method,
     config: configToJson(config),
     targets,
+    ...(modules.length ? { modules_to_save: modules } : {}),
     qasm_files: qasmFiles,
   };
   writeFileAtomic(path.join(dir, CONFIG_FILE), `${JSON.stringify(saved, null, 2)}\n`);
@@ -260,19 +280,28 @@ export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default
   }
 }
 
-/** Wrap `model` with an adapter loaded from `dir` (PEFT's `PeftModel.from_pretrained`). */
-export function loadPeftModel<M extends Module>(
-  model: M,
+/**
+ * Wrap `model` with an adapter loaded from `dir` (PEFT's `PeftModel.from_pretrained`); a `tf.LayersModel`
+ * is wrapped in place as by `getPeftModel`, and the adapter's `modulesToSave` copies (its head) reload too.
+ */
+export function loadPeftModel(
+  model: tf.LayersModel,
+  dir: string,
+  adapterName?: string,
+): PeftModel<LayersModule>;
+export function loadPeftModel<M extends Module>(model: M, dir: string, adapterName?: string): PeftModel<M>;
+export function loadPeftModel(
+  model: Module | tf.LayersModel,
   dir: string,
   adapterName = 'default',
-): PeftModel<M> {
+): PeftModel<Module> {
   const saved = readAdapterConfig(dir);
   const def = getMethod(saved.method);
   const config = def.normalize(def.fromSaved ? def.fromSaved(saved.config) : saved.config);
-  checkTargets(model, config, saved, dir);
-  const peft = new PeftModel(model, config, adapterName);
+  const peft = getPeftModel(model as Module, config, adapterName);
   let weights: Record<string, StTensor>;
   try {
+    checkTargets(peft.model, config, saved, dir);
     weights = loraToNative(dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE))), saved);
     assignWeights(peft, adapterName, weights, dir);
   } catch (e) {
@@ -293,7 +322,17 @@ function checkTargets(model: Module, config: BaseAdapterConfig, saved: SavedConf
       `the adapter in ${describe(dir)} does not fit this model: ${missing.length ? `saved targets missing here: ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `targets here the adapter lacks: ${extra.join(', ')}` : ''}`,
     );
   }
-  for (const t of saved.targets) {
+  const modules = config.modulesToSave?.length
+    ? matchTargets(model, config.modulesToSave, 'modulesToSave')
+    : [];
+  const savedModules = saved.modules_to_save ?? [];
+  const wantModules = savedModules.map((t) => t.name);
+  if (modules.length !== wantModules.length || modules.some((m) => !wantModules.includes(m))) {
+    throw new AdapterError(
+      `the adapter in ${describe(dir)} saved copies of ${wantModules.join(', ') || '(no layers)'}, but its modulesToSave select ${modules.join(', ') || '(no layers)'} in this model`,
+    );
+  }
+  for (const t of [...saved.targets, ...savedModules]) {
     const l = model.getModule(t.name) as Linear;
     if (l.inFeatures !== t.in_features || l.outFeatures !== t.out_features) {
       throw new AdapterError(
@@ -304,10 +343,7 @@ function checkTargets(model: Module, config: BaseAdapterConfig, saved: SavedConf
 }
 
 function assignWeights(peft: PeftModel, name: string, weights: Record<string, StTensor>, dir: string): void {
-  const expected = new Map<string, tf.Variable>();
-  for (const [target, layer] of peft.adapterLayers(name)) {
-    for (const [pname, v] of layer.namedParameters()) expected.set(`${PREFIX}${target}.${pname}`, v);
-  }
+  const expected = adapterVariables(peft, name);
   const missing = [...expected.keys()].filter((k) => !(k in weights));
   const unexpected = Object.keys(weights).filter((k) => !expected.has(k));
   if (missing.length || unexpected.length) {
