@@ -4,7 +4,8 @@
  * `QPEFT_BACKEND` or an explicit name chooses. The wasm backend runs single-threaded (SIMD build) or on
  * several cores (the threaded SIMD build, started as wasm-threads.ts explains); `QPEFT_THREADS` or the
  * `threads` option chooses, `1` is the single-threaded build. Starting a backend also installs the rank-2
- * `matMul` gradient that keeps wasm on XNNPACK (fast-matmul.ts).
+ * `matMul` gradient that keeps wasm on XNNPACK (fast-matmul.ts) and the convolution-gradient kernels wasm
+ * lacks (wasm-conv-grads.ts).
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, InputError } from '../errors.ts';
 import { installFastMatMulGradient } from './fast-matmul.ts';
 import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
+import { installWasmConvGradients } from './wasm-conv-grads.ts';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -148,12 +150,14 @@ export async function initBackend(
     }
     await tf.ready();
     installFastMatMulGradient();
+    installWasmConvGradients();
     return choice as BackendName;
   }
   for (const name of BACKENDS) {
     if (await tryBackend(name, threads)) {
       await tf.ready();
       installFastMatMulGradient();
+      installWasmConvGradients();
       return name;
     }
   }
