@@ -18,7 +18,12 @@ const MISSING = [
 interface DataBackend {
   readSync(dataId: unknown): ArrayLike<number>;
   makeTensorInfo?(shape: number[], dtype: tf.DataType, values: ArrayLike<number>): tf.TensorInfo;
-  makeOutput?(shape: number[], dtype: tf.DataType, offset?: number, values?: ArrayLike<number>): tf.TensorInfo;
+  makeOutput?(
+    shape: number[],
+    dtype: tf.DataType,
+    offset?: number,
+    values?: ArrayLike<number>,
+  ): tf.TensorInfo;
   disposeData(dataId: unknown, force?: boolean): boolean;
 }
 
