@@ -111,6 +111,8 @@ export interface FinetuneResult {
   seconds: number;
   /** Training samples per second of the training steps. */
   samplesPerSecond: number;
+  /** Peak tfjs memory (bytes of live tensors, weights and data included) during a training step, if measured. */
+  peakBytes?: number;
   resumedFromStep: number;
   /** The options that shaped the run (what a rerun must match to reuse this result). */
   settings: FinetuneSettings;

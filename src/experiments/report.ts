@@ -32,6 +32,8 @@ export interface ReportRow {
   seconds: number;
   samplesPerSecond: number;
   steps: number;
+  /** Mean peak tfjs memory of a training step in bytes, where the runs measured it. */
+  peakBytes?: number;
 }
 
 /** Mean and sample standard deviation. */
@@ -77,6 +79,9 @@ export function aggregate(results: readonly FinetuneResult[]): ReportRow[] {
       seconds: meanStd(rs.map((r) => r.seconds)).mean,
       samplesPerSecond: meanStd(rs.map((r) => r.samplesPerSecond)).mean,
       steps: rs[0]!.steps,
+      ...(rs.every((r) => r.peakBytes !== undefined)
+        ? { peakBytes: meanStd(rs.map((r) => r.peakBytes!)).mean }
+        : {}),
     };
   });
 }
@@ -88,6 +93,7 @@ function commas(n: number): string {
 /** The markdown table of rows (metric as mean ± std over the seeds). */
 export function markdownTable(rows: readonly ReportRow[], metric: MetricInfo): string {
   const digits = metric.name === 'accuracy' ? 2 : 4;
+  const peak = rows.length > 0 && rows.every((r) => r.peakBytes !== undefined);
   const head = [
     'method',
     'trainable params',
@@ -95,6 +101,7 @@ export function markdownTable(rows: readonly ReportRow[], metric: MetricInfo): s
     `${metric.label} (mean ± std)`,
     'seeds',
     'wall time / run',
+    ...(peak ? ['peak memory / step'] : []),
   ];
   const body = rows.map((r) => [
     r.label,
@@ -103,9 +110,10 @@ export function markdownTable(rows: readonly ReportRow[], metric: MetricInfo): s
     `${r.mean.toFixed(digits)} ± ${r.std.toFixed(digits)}`,
     r.seeds.length,
     `${r.seconds.toFixed(1)} s`,
+    ...(peak ? [`${(r.peakBytes! / 2 ** 20).toFixed(0)} MiB`] : []),
   ]);
   return formatTable([head, ...body], 'markdown', {
-    align: ['left', 'right', 'right', 'right', 'right', 'right'],
+    align: ['left', 'right', 'right', 'right', 'right', 'right', ...(peak ? (['right'] as const) : [])],
   });
 }
 

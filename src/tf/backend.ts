@@ -4,14 +4,15 @@
  * `QPEFT_BACKEND` or an explicit name chooses. The wasm backend runs single-threaded (SIMD build) or on
  * several cores (the threaded SIMD build, started as wasm-threads.ts explains); `QPEFT_THREADS` or the
  * `threads` option chooses, `1` is the single-threaded build. Starting a backend also installs the rank-2
- * `matMul` gradient that keeps wasm on XNNPACK (fast-matmul.ts) and the convolution-gradient kernels wasm
- * lacks (wasm-conv-grads.ts).
+ * `matMul` gradient that keeps wasm on XNNPACK (fast-matmul.ts), the batch-norm gradient without
+ * full-size tiles (fast-batchnorm.ts) and the convolution-gradient kernels wasm lacks (wasm-conv-grads.ts).
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, InputError } from '../errors.ts';
+import { installFastBatchNormGradient } from './fast-batchnorm.ts';
 import { installFastMatMulGradient } from './fast-matmul.ts';
 import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
 import { installWasmConvGradients } from './wasm-conv-grads.ts';
@@ -150,6 +151,7 @@ export async function initBackend(
     }
     await tf.ready();
     installFastMatMulGradient();
+    installFastBatchNormGradient();
     installWasmConvGradients();
     return choice as BackendName;
   }
@@ -157,6 +159,7 @@ export async function initBackend(
     if (await tryBackend(name, threads)) {
       await tf.ready();
       installFastMatMulGradient();
+      installFastBatchNormGradient();
       installWasmConvGradients();
       return name;
     }

@@ -1,9 +1,10 @@
 /**
  * BitFit (Ben Zaken et al., 2022): train only biases. Here the trainable bias is a separate Δb (d_out, zeros)
  * added to the frozen layer's output, so that it composes with the adapter API (disable, several named
- * adapters, merge into the layer's bias, save only Δb). Merging needs a layer with a bias.
+ * adapters, merge into the layer's bias, save only Δb). A layer without a bias gets one this way (as a conv
+ * before batch norm: the offset then acts as a shift of the norm's β); merging needs the layer to have a
+ * bias and is refused otherwise.
  */
-import { AdapterError } from '../../errors.ts';
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { AdapterLayer } from '../adapter.ts';
@@ -20,8 +21,6 @@ export class BitFitLayer extends AdapterLayer {
   readonly biasDelta: tf.Variable;
   constructor(layer: Linear) {
     super(layer);
-    if (!layer.bias)
-      throw new AdapterError('bitfit needs layers with a bias (got a Linear with bias: false)');
     this.biasDelta = this.addParameter('bias_delta', tf.zeros([layer.outFeatures]));
   }
   override apply(_x: tf.Tensor2D, base: tf.Tensor2D): tf.Tensor2D {
