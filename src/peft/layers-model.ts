@@ -75,13 +75,10 @@ function moduleName(name: string): string {
  * An adapter variable as a tfjs layer weight, so `model.trainableWeights` (and thus `fit`) see it. It holds
  * the adapter's own tf.Variable (no copy) and reads its trainable flag from it, which `PeftModel` sets.
  */
-let placeholder: tf.Scalar | null = null;
-
 class AdapterWeight extends tf.LayerVariable {
   constructor(v: tf.Variable, name: string) {
-    // tfjs's constructor makes a variable from a value; one kept scalar serves, and is dropped right away.
-    placeholder ??= tf.keep(tf.scalar(0));
-    super(placeholder, 'float32', name, true);
+    // tfjs's constructor makes a new variable from the value (sharing its data); it is dropped right away.
+    super(v, 'float32', name, true);
     const self = this as unknown as { val: tf.Variable; shape: number[] };
     self.val.dispose();
     self.val = v;
