@@ -14,8 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, InputError } from '../errors.ts';
 import { installFastBatchNormGradient } from './fast-batchnorm.ts';
 import { installFastMatMulGradient } from './fast-matmul.ts';
-import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
 import { installWasmConvGradients } from './wasm-conv-grads.ts';
+import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
