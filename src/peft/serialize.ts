@@ -98,8 +98,9 @@ function fileSafe(s: string): string {
 export function saveAdapter(peft: PeftModel, dir: string, options: { adapter?: string } = {}): void {
   const name = options.adapter ?? peft.activeAdapter;
   const config = peft.config(name);
-  if (config.method === 'lora') {
-    // PEFT's own schema and layout (see the file comment); seed and init are not needed to load
+  if (config.method === 'lora' && peft.savedModules(name).length === 0) {
+    // PEFT's own schema and layout (see the file comment); seed and init are not needed to load. With
+    // modulesToSave copies the folder stays in qpeft's format, which carries them.
     exportLora(peft, dir, { adapter: name });
     return;
   }
