@@ -92,7 +92,7 @@ export interface MethodDef<C extends BaseAdapterConfig = BaseAdapterConfig> {
 const METHODS = new Map<string, MethodDef>();
 
 /** The keys every config may hold. */
-export const COMMON_CONFIG_KEYS = ['method', 'targetModules', 'seed'] as const;
+export const COMMON_CONFIG_KEYS = ['method', 'targetModules', 'seed', 'modulesToSave'] as const;
 
 /** Names that mean the same across methods and libraries (for "did you mean"). */
 const SYNONYMS: readonly (readonly string[])[] = [
