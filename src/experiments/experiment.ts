@@ -7,8 +7,8 @@
  *    model to held-out categories (GPT-2 → E2E): full fine-tuning, LoRA, Quantum-PEFT; bits per byte.
  * 3. `classify`: the same text model classifying which held-out category a quotation comes from (GLUE):
  *    full, linear probe, BitFit, Houlsby, Pfeiffer, LoRA, AdaLoRA, Quantum-PEFT.
- * 4. `mobilenet`: MobileNetV2 from the `nsfwjs` package (see mobilenet.ts) → Fashion-MNIST: linear probe,
- *    LoRA K = 1, 4, Quantum-PEFT on its pretrained dense layers.
+ * 4. `mobilenet`: MobileNetV2 from the `nsfwjs` package (see mobilenet.ts) → Fashion-MNIST: adapters in its
+ *    34 pointwise convolutions, trained end to end; full, linear probe, BitFit, LoRA, Quantum-PEFT, Lie.
  *
  * Every experiment runs each method over ≥ 3 seeds (at `small` and `full` size) and writes results JSON, a
  * markdown table and a plot (`report.ts`). Each run keeps its own directory (`runs/<method>-seed<k>/`) with
@@ -30,7 +30,7 @@ import {
   readResult,
 } from './finetune.ts';
 import { ALL_BLOCK_LINEARS, type MethodSpec, methodLabel } from './methods.ts';
-import { mobilenetStrategy, nsfwjsRoot } from './mobilenet.ts';
+import { MOBILENET_SIDE, mobilenetStrategy, nsfwjsRoot } from './mobilenet.ts';
 import { aggregate, type ExperimentReport, writeReport } from './report.ts';
 import type { ExperimentPlan, ExperimentSize, ExperimentStrategy } from './strategy.ts';
 
@@ -123,8 +123,6 @@ const QPEFT_ALL: MethodSpec = {
   targets: ALL_BLOCK_LINEARS,
   label: 'Quantum-PEFT K=16 L=4, all projections',
 };
-/** The pretrained dense layers of MobileNetV2 (experiment 4). */
-const MOBILENET_TARGETS = ['dense1', 'dense2'];
 const LORA_ALL: MethodSpec = {
   method: 'lora',
   rank: 1,
@@ -227,34 +225,36 @@ export const EXPERIMENTS: readonly ExperimentDef[] = [
   {
     name: 'mobilenet',
     title:
-      'Experiment 4: MobileNetV2 (nsfwjs, ImageNet-pretrained) → Fashion-MNIST, adapters on its dense layers (test accuracy)',
+      'Experiment 4: MobileNetV2 (nsfwjs, ImageNet-pretrained) → Fashion-MNIST, adapters in its 34 pointwise convolutions, trained end to end (test accuracy)',
     bases: [],
     pretrainCommand: '',
     data: 'fashion-mnist',
     methods: [
-      { method: 'full', label: 'dense layers in full' },
+      { method: 'full', label: 'full fine-tuning of the 1×1 convs' },
       { method: 'linear-probe' },
-      {
-        method: 'linear-probe',
-        options: { input: 'backbone' },
-        label: 'linear probe on the 1,280 backbone features',
-      },
-      { method: 'lora', rank: 1, targets: MOBILENET_TARGETS },
-      { method: 'lora', rank: 4, targets: MOBILENET_TARGETS },
-      { ...QPEFT_SMALL, targets: MOBILENET_TARGETS },
-      { ...QPEFT_MAIN, targets: MOBILENET_TARGETS },
+      { method: 'bitfit' },
+      { method: 'lora', rank: 1 },
+      { method: 'lora', rank: 4 },
+      { method: 'lora', rank: 8 },
+      { method: 'quantum-peft', rank: 4, layers: 1 },
+      { method: 'quantum-peft', rank: 4, layers: 2 },
+      { method: 'quantum-peft', rank: 4, layers: 4 },
+      { method: 'quantum-peft', rank: 16, layers: 1 },
+      { method: 'quantum-peft', rank: 16, layers: 2 },
+      { method: 'quantum-peft', rank: 16, layers: 4 },
+      { method: 'quantum-peft-lie', rank: 4 },
     ],
     sizes: {
-      smoke: { trainLimit: 24, evalLimit: 8, epochs: 1, seeds: [0], batchSize: 8, maxSteps: 2 },
-      small: { trainLimit: 1000, evalLimit: 500, epochs: 10, seeds: [0, 1, 2] },
-      full: { trainLimit: 5000, evalLimit: 2000, epochs: 10, seeds: [0, 1, 2] },
+      smoke: { trainLimit: 16, evalLimit: 8, epochs: 1, seeds: [0], batchSize: 8, maxSteps: 2 },
+      small: { trainLimit: 256, evalLimit: 300, epochs: 1, seeds: [0, 1, 2], batchSize: 32 },
+      full: { trainLimit: 5000, evalLimit: 2000, epochs: 3, seeds: [0, 1, 2], batchSize: 32 },
     },
     lr: 5e-3,
-    fullLr: 1e-3,
+    fullLr: 5e-4,
     strategy: mobilenetStrategy,
     notes: [
-      'Base: MobileNetV2 as shipped in the npm package nsfwjs@4.4.0 (ImageNet-pretrained backbone, dense head trained by its authors for 5-way image moderation), loaded offline from the tarball. Fashion-MNIST images (28×28 grey, [0, 1]) → RGB, bilinear resize to 224×224, through the frozen convolutional backbone once (1,280 pooled features, cached).',
-      "The model's pretrained dense layers dense_1 (1280→256, ReLU) and dense_2 (256→128, ReLU) become `dense1` and `dense2` (frozen); a new 10-class head replaces its 5-class dense_3 and trains with every method. Adapters on dense1 and dense2; 'dense layers in full' trains dense1, dense2 and the head; 'linear probe' trains the head alone on the frozen 128-dimensional features of dense2, 'linear probe on the 1,280 backbone features' a 1280→10 head on the pooled backbone features instead (the dense layers unused). No dropout, no data augmentation; the training and test images are the first N of each Fashion-MNIST split.",
+      `Base: MobileNetV2 as shipped in the npm package nsfwjs@4.4.0 (ImageNet-pretrained backbone, dense head trained by its authors for 5-way image moderation), loaded offline from the tarball, at input ${MOBILENET_SIDE}×${MOBILENET_SIDE}×3: the backbone up to out_relu, global average pooling (1,280 features) and a new 10-class head (nsfwjs's 7×7 pooling and its three dense layers are dropped). Fashion-MNIST images (28×28 grey, [0, 1]) → RGB, bilinear resize to ${MOBILENET_SIDE}×${MOBILENET_SIDE}.`,
+      "The tfjs model is wrapped in place with getPeftModel. Adapters go into its 34 pointwise (1×1) convolutions: the expand and project convs of the 17 inverted-residual blocks and the final 320→1280 conv (input widths 16…960, output widths 16…1280; most are not powers of two, where Quantum-PEFT uses the direct-sum construction of docs/method.md §3). The head is in modulesToSave and trains with every method. Training runs end to end through the frozen backbone (batch norm on its moving statistics, depthwise and stem convs frozen). BitFit trains an output offset per pointwise conv (they have no bias; before a frozen batch norm this is a shift of its β). 'full fine-tuning of the 1×1 convs' trains a dense ΔW on all 34 (2.2 M of the backbone's 2.26 M weights; the rest stays frozen). The linear probe trains the head alone, on pooled features computed once (the same function: nothing before the head changes). No dropout, no augmentation; the training and test images are the first N of each Fashion-MNIST split.",
     ],
   },
 ];

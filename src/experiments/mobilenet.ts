@@ -1,34 +1,44 @@
 /**
  * Experiment 4: MobileNetV2 from the `nsfwjs` package (an ImageNet-pretrained backbone fine-tuned by its
- * authors for 5-way image moderation; nobody here wrote or trained it) adapted to Fashion-MNIST.
+ * authors for 5-way image moderation; nobody here wrote or trained it) adapted to Fashion-MNIST, with the
+ * adapters inside the backbone.
  *
  * nsfwjs ships the model inside its npm tarball as a tfjs LayersModel: `dist/models/mobilenet_v2/model.min.js`
  * (a CommonJS module exporting the model.json object) and `group1-shard1of1.min.js` (the weights as one
- * base64 string). `loadMobileNetV2` loads them offline with `tf.io.fromMemory`.
+ * base64 string). `loadMobileNetV2Classifier` loads them offline at a smaller input size with a new head.
  *
- * Design: the frozen convolutional backbone (input 224×224×3 in [0, 1], as nsfwjs feeds it, up to the global
- * average pool: 1,280 features) runs once per image; its features are cached in memory. The model's own dense
- * layers `dense_1` (1280→256, ReLU) and `dense_2` (256→128, ReLU) are copied into `MobileNetHead`, a module
- * of `Linear`s named `dense1` and `dense2`, followed by a new 10-class `head` (the nsfwjs `dense_3`
- * 128→5 is dropped). Every method trains the new head; adapters go on `dense1` and `dense2`; `full`
- * trains both dense layers in full; the linear probe trains the head alone on the frozen 128-dimensional
- * features, or (method option `input: 'backbone'`) a 1280→10 head on the backbone features.
+ * Design: every run loads a fresh classifier (backbone at `MOBILENET_SIDE`², global average pooling, a new
+ * 10-class `head`), wraps the tfjs model in place with `getPeftModel` — adapters on the 34 pointwise (1×1)
+ * convolutions: the expand and project convs of the inverted-residual blocks and the final 320→1280 conv,
+ * widths 16…1280 — with the head in `modulesToSave`, and trains end to end through the frozen backbone
+ * (batch norm in inference mode). The linear probe trains the head alone; since nothing before the head
+ * changes, it trains on the pooled features computed once (exactly the same function, far cheaper).
+ * Every run goes through the training engine (src/train/) with a `Task` whose loss is the tfjs model's
+ * training-mode forward pass; `mobilenetStrategy` is how `runExperiment` makes experiment 4's runs.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
 import { batchOrder } from '../data/split.ts';
-import { describe, InputError } from '../errors.ts';
+import { AdapterError, describe, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { correctCount } from '../models/losses.ts';
-import { Linear, Module } from '../nn/index.ts';
+import type { Module } from '../nn/index.ts';
+import { getMethod, getPeftModel, type LayersModule, type PeftModel } from '../peft/index.ts';
+import type { BaseAdapterConfig } from '../peft/registry.ts';
 import { tf } from '../tf/backend.ts';
 import { openCheckpoint } from '../train/checkpoint.ts';
 import { runLength, train } from '../train/engine.ts';
 import { ACCURACY, type Task } from '../train/task.ts';
 import { FINETUNE_CHECKPOINT, FINETUNE_RESULT, type FinetuneResult, runRecord } from './finetune.ts';
-import { methodLabel, setupModule, type TrainingSetup } from './methods.ts';
+import {
+  adapterConfig,
+  checkMethodSpec,
+  type MethodSpec,
+  methodLabel,
+  type TrainingSetup,
+} from './methods.ts';
 import {
   type ExperimentSize,
   type ExperimentStrategy,
@@ -36,15 +46,8 @@ import {
   type RunRequest,
 } from './strategy.ts';
 
-/** Side of the square input MobileNetV2 (nsfwjs) expects. */
+/** Side of the square input nsfwjs's MobileNetV2 was built for. */
 export const MOBILENET_INPUT = 224;
-/** The layer whose output is the backbone feature vector. */
-export const MOBILENET_FEATURE_LAYER = 'flatten_1';
-/** The pretrained dense layers copied into `MobileNetHead`, as (nsfwjs name, our name). */
-export const MOBILENET_DENSE = [
-  ['dense_1', 'dense1'],
-  ['dense_2', 'dense2'],
-] as const;
 
 /** Error of a model that cannot be loaded from the nsfwjs package (missing file, unexpected layout). */
 export class ModelLoadError extends InputError {}
@@ -65,8 +68,8 @@ interface ShippedModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
-/** Load nsfwjs's MobileNetV2 LayersModel offline (model.json and weights from the npm tarball). */
-export async function loadMobileNetV2(): Promise<tf.LayersModel> {
+/** The shipped model.json object and weight bytes of nsfwjs's MobileNetV2. */
+function readShippedMobileNetV2(): { json: ShippedModelJson; weightData: ArrayBuffer } {
   const root = nsfwjsRoot();
   if (!root) {
     throw new ModelLoadError(
@@ -92,6 +95,12 @@ export async function loadMobileNetV2(): Promise<tf.LayersModel> {
   }
   const bytes = Buffer.from(weights, 'base64');
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return { json: json as ShippedModelJson, weightData };
+}
+
+/** Load nsfwjs's MobileNetV2 LayersModel offline (model.json and weights from the npm tarball). */
+export async function loadMobileNetV2(): Promise<tf.LayersModel> {
+  const { json, weightData } = readShippedMobileNetV2();
   return tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
@@ -101,91 +110,110 @@ export async function loadMobileNetV2(): Promise<tf.LayersModel> {
   );
 }
 
-/** Cached backbone features of a Fashion-MNIST slice. */
-export interface FeatureSet {
-  readonly features: Float32Array;
-  readonly labels: Int32Array;
-  readonly count: number;
-  readonly dim: number;
+/** The last backbone layer of nsfwjs's MobileNetV2 (ReLU6 after the 1×1 conv to 1,280 channels). */
+export const MOBILENET_BACKBONE_END = 'out_relu';
+
+interface KerasLayerJson {
+  name: string;
+  class_name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: unknown[];
 }
 
 /**
- * Run the frozen backbone (up to `MOBILENET_FEATURE_LAYER`) on 28×28 grey images in [0, 1]: grey → RGB,
- * bilinear resize to 224×224 (align corners, as nsfwjs does), batches of `batch`.
+ * nsfwjs's MobileNetV2 as a classifier for another task: the pretrained backbone (every layer up to
+ * `out_relu`) at input `inputSize`×`inputSize`×3, then global average pooling (1,280 features) and a new
+ * dense `head` with `numClasses` linear outputs, Glorot-uniform from `seed`. nsfwjs's own pooling (a fixed
+ * 7×7 window, which only fits 224×224 inputs) and its three dense layers are dropped. Built by editing the
+ * shipped topology and loading the shipped weights, offline.
  */
-export function extractFeatures(
-  backbone: tf.LayersModel,
-  images: Float32Array,
-  labels: Int32Array,
-  side: number,
-  batch = 16,
-): FeatureSet {
-  const count = labels.length;
-  if (images.length !== count * side * side) {
-    throw new InputError(
-      `expected ${count} images of ${side}×${side} (${count * side * side} pixels), got ${images.length}`,
+export async function loadMobileNetV2Classifier(
+  inputSize: number,
+  numClasses: number,
+  seed: number,
+): Promise<tf.LayersModel> {
+  if (!Number.isInteger(inputSize) || inputSize < 32)
+    throw new InputError(`MobileNetV2 input size must be an integer ≥ 32, got ${describe(inputSize)}`);
+  if (!Number.isInteger(numClasses) || numClasses < 2)
+    throw new InputError(`numClasses must be an integer ≥ 2, got ${describe(numClasses)}`);
+  const { json, weightData } = readShippedMobileNetV2();
+  const topology = structuredClone(json.modelTopology) as {
+    model_config: { config: { layers: KerasLayerJson[]; output_layers: unknown[] } };
+  };
+  const cfg = topology.model_config?.config;
+  const layers = cfg?.layers;
+  const end = Array.isArray(layers) ? layers.findIndex((l) => l.name === MOBILENET_BACKBONE_END) : -1;
+  if (!Array.isArray(layers) || end < 0 || layers[0]?.class_name !== 'InputLayer') {
+    throw new ModelLoadError(
+      `the nsfwjs MobileNetV2 topology has no InputLayer first or no ${MOBILENET_BACKBONE_END} layer; this loader expects nsfwjs 4.4.0`,
     );
   }
-  const dim = backbone.outputs[0]!.shape.at(-1) as number;
-  const features = new Float32Array(count * dim);
-  for (let i = 0; i < count; i += batch) {
-    const n = Math.min(batch, count - i);
-    const out = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(i * side * side, (i + n) * side * side), [n, side, side, 1]);
-      const rgb = tf.image.resizeBilinear(tf.tile(x, [1, 1, 1, 3]), [MOBILENET_INPUT, MOBILENET_INPUT], true);
-      return (backbone.predict(rgb) as tf.Tensor).reshape([n, dim]);
-    });
-    features.set(out.dataSync(), i * dim);
-    out.dispose();
+  layers[0]!.config.batch_input_shape = [null, inputSize, inputSize, 3];
+  layers.splice(end + 1);
+  layers.push(
+    {
+      name: 'global_pool',
+      class_name: 'GlobalAveragePooling2D',
+      config: { name: 'global_pool', data_format: 'channels_last' },
+      inbound_nodes: [[[MOBILENET_BACKBONE_END, 0, 0, {}]]],
+    },
+    {
+      name: 'head',
+      class_name: 'Dense',
+      config: {
+        name: 'head',
+        units: numClasses,
+        activation: 'linear',
+        use_bias: true,
+        kernel_initializer: { class_name: 'GlorotUniform', config: { seed } },
+        bias_initializer: { class_name: 'Zeros', config: {} },
+      },
+      inbound_nodes: [[['global_pool', 0, 0, {}]]],
+    },
+  );
+  cfg.output_layers = [['head', 0, 0]];
+  // strict: false drops the weights of the removed layers (nsfwjs's pooling and dense layers); the
+  // head keeps its seeded initial values. Every other weight must be present: checked below.
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: specs,
+      weightData,
+    }),
+    { strict: false },
+  );
+  const shipped = new Set(specs.map((w) => w.name));
+  const missing = model.weights
+    .map((w) => w.originalName)
+    .filter((n) => !n.startsWith('head/') && !shipped.has(n));
+  if (missing.length) {
+    model.dispose();
+    throw new ModelLoadError(`the shipped MobileNetV2 weights lack ${missing.slice(0, 4).join(', ')}`);
   }
-  return { features, labels, count, dim };
+  return model;
 }
 
-/** The pretrained dense layers of nsfwjs's MobileNetV2 (as `Linear`s, ReLU after each) + a new head. */
-export class MobileNetHead extends Module {
-  readonly dense1: Linear;
-  readonly dense2: Linear;
-  readonly head: Linear;
-  /** `dense`: the head reads dense2's 128 features; `backbone`: it reads the 1,280 backbone features. */
-  readonly input: 'dense' | 'backbone';
+/** Side of the square input the experiment feeds MobileNetV2 (Fashion-MNIST's 28×28 resized). */
+export const MOBILENET_SIDE = 32;
 
-  constructor(
-    model: tf.LayersModel,
-    numClasses: number,
-    seed: number,
-    input: 'dense' | 'backbone' = 'dense',
-  ) {
-    super();
-    const [d1, d2] = MOBILENET_DENSE.map(([src, name]) => {
-      const layer = model.getLayer(src);
-      const cfg = layer.getConfig() as { activation?: string; useBias?: boolean };
-      if (cfg.activation !== 'relu') {
-        throw new ModelLoadError(
-          `MobileNetV2 layer ${src}: expected a ReLU Dense layer, got activation ${describe(cfg.activation)}`,
-        );
-      }
-      const [w, b] = layer.getWeights();
-      if (!w || !b || w.shape.length !== 2) {
-        throw new ModelLoadError(
-          `MobileNetV2 layer ${src}: expected a kernel and a bias, got ${layer.getWeights().length} weights`,
-        );
-      }
-      const lin = new Linear({ inFeatures: w.shape[0]!, outFeatures: w.shape[1]!, seed });
-      lin.weight.assign(w);
-      lin.bias!.assign(b);
-      return this.addModule(name, lin);
-    }) as [Linear, Linear];
-    this.dense1 = d1;
-    this.dense2 = d2;
-    this.input = input;
-    const inFeatures = input === 'dense' ? d2.outFeatures : d1.inFeatures;
-    this.head = this.addModule('head', new Linear({ inFeatures, outFeatures: numClasses, seed }));
-  }
+/** The pointwise (1×1) conv2d layers of a MobileNetV2 classifier: the adapter targets of experiment 4. */
+export function mobilenetPointwise(model: tf.LayersModel): string[] {
+  return model.layers
+    .filter((l) => {
+      if (l.getClassName() !== 'Conv2D') return false;
+      const k = (l.getConfig() as { kernelSize?: number[] }).kernelSize ?? [];
+      return k[0] === 1 && k[1] === 1;
+    })
+    .map((l) => l.name);
+}
 
-  forward(x: tf.Tensor): tf.Tensor {
-    if (this.input === 'backbone') return this.head.forward(x);
-    return tf.tidy(() => this.head.forward(tf.relu(this.dense2.forward(tf.relu(this.dense1.forward(x))))));
-  }
+/** Fashion-MNIST images (28×28 grey) as RGB `side`×`side` tensors (bilinear, corners aligned). */
+function toRgb(images: Float32Array, count: number, from: number, side: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(images, [count, from, from, 1]);
+    return tf.image.resizeBilinear(tf.tile(x, [1, 1, 1, 3]), [side, side], true);
+  });
 }
 
 /** The MobileNetV2 base as recorded in reports. */
@@ -194,26 +222,52 @@ export const MOBILENET_BASE = 'nsfwjs@4.4.0 MobileNetV2';
 /** The number of Fashion-MNIST classes the new head predicts. */
 const NUM_CLASSES = 10;
 
+/** Images of one split at the experiment's input size, with their labels. */
+interface Split {
+  readonly x: tf.Tensor;
+  readonly labels: Int32Array;
+}
+
+/** Pooled backbone features (the head's input) of a split, in batches. */
+function poolFeatures(model: tf.LayersModel, x: tf.Tensor, batch: number): tf.Tensor2D {
+  const pool = tf.model({ inputs: model.inputs, outputs: model.getLayer('global_pool').output });
+  const parts: tf.Tensor[] = [];
+  for (let i = 0; i < x.shape[0]!; i += batch) {
+    const n = Math.min(batch, x.shape[0]! - i);
+    parts.push(tf.tidy(() => pool.predict(x.slice([i, 0, 0, 0], [n, -1, -1, -1])) as tf.Tensor));
+  }
+  const out = tf.concat(parts) as tf.Tensor2D;
+  tf.dispose(parts);
+  return out;
+}
+
+/** Rows `idx` of a tensor (images or cached features). */
+function rows(x: tf.Tensor, idx: ArrayLike<number>): tf.Tensor {
+  return tf.gather(x, tf.tensor1d(Int32Array.from(idx), 'int32'));
+}
+
 /**
- * Training on cached features: seeded batch order (data/split's `batchOrder`, the same rule as the other
- * tasks), softmax cross-entropy, test accuracy on the cached test features.
+ * The classification task of experiment 4 on tensors: `forward(x, training)` maps a batch of inputs (images
+ * for end-to-end training, pooled features for the probe) to logits. Seeded batch order (data/split's
+ * `batchOrder`, as every other task), softmax cross-entropy, test accuracy in batches of 64. `peak` holds
+ * the largest tfjs memory seen at the end of a training forward pass, when every activation the backward
+ * pass needs is alive: the step's memory peak.
  */
-export function featureTask(net: MobileNetHead, train: FeatureSet, test: FeatureSet, seed: number): Task {
-  const gather = (set: FeatureSet, idx: ArrayLike<number>) => {
-    const xs = new Float32Array(idx.length * set.dim);
-    for (let r = 0; r < idx.length; r++) {
-      const j = idx[r]!;
-      xs.set(set.features.subarray(j * set.dim, (j + 1) * set.dim), r * set.dim);
-    }
-    return tf.tensor2d(xs, [idx.length, set.dim]);
-  };
-  const labelsOf = (set: FeatureSet, idx: ArrayLike<number>) =>
+export function mobilenetTask(
+  forward: (x: tf.Tensor, training: boolean) => tf.Tensor,
+  train: Split,
+  test: Split,
+  seed: number,
+  peak: { bytes: number },
+): Task {
+  const labelsOf = (set: Split, idx: ArrayLike<number>) =>
     Int32Array.from({ length: idx.length }, (_, r) => set.labels[idx[r]!]!);
   return {
     metric: ACCURACY,
-    batches: (epoch, batchSize) => batchOrder(train.count, batchSize, seed * 1000 + epoch),
+    batches: (epoch, batchSize) => batchOrder(train.labels.length, batchSize, seed * 1000 + epoch),
     loss(batch, stats) {
-      const logits = net.forward(gather(train, batch)) as tf.Tensor2D;
+      const logits = forward(rows(train.x, batch), true) as tf.Tensor2D;
+      peak.bytes = Math.max(peak.bytes, tf.memory().numBytes);
       const labels = labelsOf(train, batch);
       if (stats) {
         stats.correct += correctCount(logits, labels);
@@ -225,69 +279,160 @@ export function featureTask(net: MobileNetHead, train: FeatureSet, test: Feature
       ) as tf.Scalar;
     },
     evaluate() {
-      const logits = net.forward(tf.tensor2d(test.features, [test.count, test.dim])) as tf.Tensor2D;
-      const y = tf.tensor1d(test.labels, 'int32');
-      const metric = correctCount(logits, test.labels) / test.count;
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, NUM_CLASSES), logits).dataSync()[0]!;
-      return { loss, metric };
+      const n = test.labels.length;
+      let correct = 0;
+      let loss = 0;
+      for (let i = 0; i < n; i += 64) {
+        const m = Math.min(64, n - i);
+        const [c, l] = tf.tidy(() => {
+          const x = test.x.slice([i, ...test.x.shape.slice(1).map(() => 0)], [m, ...test.x.shape.slice(1)]);
+          const logits = forward(x, false) as tf.Tensor2D;
+          const y = test.labels.subarray(i, i + m);
+          const l = tf.losses
+            .softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y, 'int32'), NUM_CLASSES), logits)
+            .dataSync()[0]!;
+          return [correctCount(logits, y), l * m];
+        });
+        correct += c;
+        loss += l;
+      }
+      return { loss: loss / n, metric: correct / n };
     },
   };
 }
 
-/** The loaded model and cached features a session's runs share. */
-interface Loaded {
-  model: tf.LayersModel;
-  train: FeatureSet;
-  test: FeatureSet;
+/** The head's kernel and bias as trainable variables (the probe trains exactly these). */
+function headVariables(head: tf.layers.Layer): [string, tf.Variable][] {
+  const h = head as unknown as { kernel: tf.LayerVariable; bias: tf.LayerVariable };
+  return [
+    ['head.weight', h.kernel.read() as tf.Variable],
+    ['head.bias', h.bias.read() as tf.Variable],
+  ];
 }
 
-async function loadFeatures(size: ExperimentSize, log: (l: string) => void): Promise<Loaded> {
-  const t0 = performance.now();
-  const model = await loadMobileNetV2();
+/**
+ * What a run trains on the classifier `model`: the probe trains the head on cached pooled features; every
+ * other method wraps the model with `getPeftModel` (targets: the 34 pointwise convs unless the spec names
+ * others; the head in `modulesToSave`) and trains end to end. `full` is the registry's dense-ΔW method on
+ * the same targets. The trainable count is checked against the closed form (registry formula per target +
+ * head), as `setupModule` does for module trees.
+ */
+function setupMobilenet(
+  model: tf.LayersModel,
+  method: MethodSpec,
+  seed: number,
+  totalSteps: number,
+): { setup: TrainingSetup; peft: PeftModel<LayersModule> | null } {
+  checkMethodSpec(method);
+  const head = model.getLayer('head');
+  const headParams = head.countParams();
+  if (method.method === 'linear-probe') {
+    const trainable = headVariables(head);
+    return {
+      peft: null,
+      setup: {
+        peft: null,
+        trainable,
+        counts: { trainable: headParams, adapter: 0, head: headParams, total: model.countParams() },
+        closedForm: headParams,
+        targets: [],
+        hooks: [],
+        config: null,
+      },
+    };
+  }
+  const targets = method.targets ?? mobilenetPointwise(model);
+  const config = {
+    ...(method.method === 'full'
+      ? { method: 'full', bias: false, targetModules: targets, seed }
+      : adapterConfig({ ...method, targets }, seed, totalSteps)),
+    modulesToSave: ['head'],
+  } as BaseAdapterConfig;
+  const peft = getPeftModel(model, config);
   try {
-    const backbone = tf.model({
-      inputs: model.inputs,
-      outputs: model.getLayer(MOBILENET_FEATURE_LAYER).output,
-    });
-    const trainSet = loadFashionMnist({ split: 'train', limit: size.trainLimit });
-    const testSet = loadFashionMnist({ split: 'test', limit: size.evalLimit });
-    const train = extractFeatures(backbone, trainSet.images, trainSet.labels, trainSet.height);
-    const test = extractFeatures(backbone, testSet.images, testSet.labels, testSet.height);
-    log(
-      `MobileNetV2 features of ${train.count} train / ${test.count} test images in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    return { model, train, test };
+    const def = getMethod(config.method);
+    const normalized = def.normalize(config as unknown as Record<string, unknown>);
+    let closedForm = headParams;
+    for (const [, l] of peft.adapterLayers())
+      closedForm += def.paramCount(l.inFeatures, l.outFeatures, normalized);
+    const trainable = peft.model.namedParameters().filter(([, v]) => v.trainable);
+    const count = trainable.reduce((a, [, v]) => a + v.size, 0);
+    if (count !== closedForm) {
+      throw new AdapterError(
+        `${config.method}: ${count} trainable parameters, but the closed form gives ${closedForm}; the method's layer and its paramCount disagree`,
+      );
+    }
+    const adapter = peft
+      .adapterLayers()
+      .flatMap(([, l]) => l.trainableVariables())
+      .reduce((a, v) => a + v.size, 0);
+    const hooks =
+      def.trainingHooks?.(
+        peft.adapterLayers().map(([, l]) => l),
+        normalized,
+      ) ?? [];
+    return {
+      peft,
+      setup: {
+        peft: peft as unknown as PeftModel<Module>,
+        trainable,
+        counts: { trainable: count, adapter, head: headParams, total: peft.countParameters().total },
+        closedForm,
+        targets: peft.targets(),
+        hooks,
+        config: normalized,
+      },
+    };
   } catch (e) {
-    model.dispose();
+    peft.unload();
     throw e;
   }
 }
 
-/** One (method, seed) run on the cached features, through the training engine. */
-async function trainOne(loaded: Loaded, req: RunRequest): Promise<FinetuneResult> {
+/** One (method, seed) run on a freshly loaded classifier, through the training engine. */
+async function trainOne(data: { train: Split; test: Split }, req: RunRequest): Promise<FinetuneResult> {
   const { method, seed, lr, size, dir } = req;
   const batchSize = size.batchSize ?? 32;
-  const input =
-    method.method === 'linear-probe' && method.options?.input === 'backbone' ? 'backbone' : 'dense';
-  const net = new MobileNetHead(loaded.model, NUM_CLASSES, seed, input);
-  let setup: TrainingSetup | null = null;
+  const model = await loadMobileNetV2Classifier(MOBILENET_SIDE, NUM_CLASSES, seed);
+  const probe = method.method === 'linear-probe';
+  let peft: PeftModel<LayersModule> | null = null;
+  const cached: tf.Tensor[] = [];
   try {
-    const task = featureTask(net, loaded.train, loaded.test, seed);
+    const peak = { bytes: 0 };
+    let task: Task;
+    if (probe) {
+      // The probe's function is head(pooled features), and the features never change: compute them once.
+      const head = model.getLayer('head');
+      const train = { x: poolFeatures(model, data.train.x, 64), labels: data.train.labels };
+      const test = { x: poolFeatures(model, data.test.x, 64), labels: data.test.labels };
+      cached.push(train.x, test.x);
+      task = mobilenetTask((x) => head.apply(x) as tf.Tensor, train, test, seed, peak);
+    } else {
+      task = mobilenetTask(
+        (x, training) => (training ? model.apply(x, { training: true }) : model.predict(x)) as tf.Tensor,
+        data.train,
+        data.test,
+        seed,
+        peak,
+      );
+    }
     const { totalSteps } = runLength(task, size.epochs, batchSize, size.maxSteps);
     const key = {
       base: MOBILENET_BASE,
       data: 'fashion-mnist',
+      side: MOBILENET_SIDE,
       method,
       lr,
       batchSize,
       seed,
-      input,
       trainLimit: size.trainLimit ?? null,
       evalLimit: size.evalLimit ?? null,
     };
     const file = path.join(dir, FINETUNE_CHECKPOINT);
     const stored = openCheckpoint({ file, dir, resume: req.resume, key, what: 'MobileNetV2 run' });
-    setup = setupModule(net, net.head, method, seed, totalSteps);
+    const made = setupMobilenet(model, method, seed, totalSteps);
+    peft = made.peft;
+    const { setup } = made;
     const label = methodLabel(method);
     const run = await train({
       label,
@@ -298,7 +443,7 @@ async function trainOne(loaded: Loaded, req: RunRequest): Promise<FinetuneResult
       lr,
       warmupCap: 100,
       maxSteps: size.maxSteps,
-      regularizer: setup.peft ? () => setup!.peft!.regularizationLoss() : undefined,
+      regularizer: peft ? () => peft!.regularizationLoss() : undefined,
       hooks: setup.hooks,
       key,
       checkpoint: { file, dir },
@@ -306,39 +451,59 @@ async function trainOne(loaded: Loaded, req: RunRequest): Promise<FinetuneResult
       progress: req.progress,
       log: req.log,
     });
-    const result = runRecord({
-      label,
-      method,
-      data: 'fashion-mnist',
-      base: MOBILENET_BASE,
-      seed,
-      metric: ACCURACY,
-      setup,
-      run,
-      settings: {
-        epochs: size.epochs,
-        lr,
-        batchSize,
-        weightDecay: 0,
-        warmupSteps: null,
-        trainLimit: size.trainLimit ?? null,
-        evalLimit: size.evalLimit ?? null,
-        maxSteps: size.maxSteps ?? null,
-      },
-      files: [FINETUNE_RESULT],
-    });
+    const result: FinetuneResult = {
+      ...runRecord({
+        label,
+        method,
+        data: 'fashion-mnist',
+        base: MOBILENET_BASE,
+        seed,
+        metric: ACCURACY,
+        setup,
+        run,
+        settings: {
+          epochs: size.epochs,
+          lr,
+          batchSize,
+          weightDecay: 0,
+          warmupSteps: null,
+          trainLimit: size.trainLimit ?? null,
+          evalLimit: size.evalLimit ?? null,
+          maxSteps: size.maxSteps ?? null,
+        },
+        files: [FINETUNE_RESULT],
+      }),
+      // measured by this process's steps only (a resumed run's earlier steps are not seen)
+      ...(peak.bytes > 0 ? { peakBytes: peak.bytes } : {}),
+    };
     writeFileAtomic(path.join(dir, FINETUNE_RESULT), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
-    setup?.peft?.unload();
-    net.dispose();
+    tf.dispose(cached);
+    peft?.unload();
+    model.dispose();
   }
+}
+
+/** The Fashion-MNIST splits as RGB images at the experiment's input size. */
+function loadSplits(size: ExperimentSize): { train: Split; test: Split } {
+  const trainSet = loadFashionMnist({ split: 'train', limit: size.trainLimit });
+  const testSet = loadFashionMnist({ split: 'test', limit: size.evalLimit });
+  const train = {
+    x: toRgb(trainSet.images, trainSet.labels.length, trainSet.height, MOBILENET_SIDE),
+    labels: trainSet.labels,
+  };
+  const test = {
+    x: toRgb(testSet.images, testSet.labels.length, testSet.height, MOBILENET_SIDE),
+    labels: testSet.labels,
+  };
+  return { train, test };
 }
 
 /**
  * Experiment 4's strategy: refuses a `--base` (the base is the MobileNetV2 shipped in nsfwjs), checks that
- * nsfwjs is installed, and on the first run loads the model and caches the features of both splits, which
- * every later run of the session reuses.
+ * nsfwjs is installed, and on the first run loads both Fashion-MNIST splits at the input size, which every
+ * later run of the session reuses; each run loads its own classifier (a seeded head, untouched weights).
  */
 export const mobilenetStrategy: ExperimentStrategy = {
   prepare(def, base) {
@@ -353,20 +518,21 @@ export const mobilenetStrategy: ExperimentStrategy = {
         `experiment ${def.name} uses the MobileNetV2 shipped in nsfwjs and takes no --base, got ${describe(base)}`,
       );
     }
-    let loaded: Promise<Loaded> | null = null;
+    let data: { train: Split; test: Split } | null = null;
     let size: string | null = null;
     return {
       base: MOBILENET_BASE,
       async run(req) {
         const want = JSON.stringify([req.size.trainLimit, req.size.evalLimit]);
         if (size !== null && size !== want)
-          throw new InputError('a MobileNetV2 session caches features for one size; start another session');
+          throw new InputError('a MobileNetV2 session holds the images of one size; start another session');
         size = want;
-        loaded ??= loadFeatures(req.size, req.log);
-        return trainOne(await loaded, req);
+        data ??= loadSplits(req.size);
+        return trainOne(data, req);
       },
       dispose() {
-        void loaded?.then((l) => l.model.dispose());
+        if (data) tf.dispose([data.train.x, data.test.x]);
+        data = null;
       },
     };
   },
