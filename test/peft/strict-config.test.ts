@@ -44,11 +44,17 @@ describe('strict adapter configs', () => {
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).not.toContain('\n');
     expect(err.message).toContain(
-      `unknown key "${key}" (did you mean "${meant}"?); accepted keys: method, targetModules, seed, `,
+      `unknown key "${key}" (did you mean "${meant}"?); accepted keys: method, targetModules, seed, modulesToSave, `,
     );
     const accepted = err.message.split('accepted keys: ')[1]!.split(', ');
     expect(accepted).toContain(meant);
-    expect(accepted).toEqual(['method', 'targetModules', 'seed', ...getMethod(config.method).configKeys]);
+    expect(accepted).toEqual([
+      'method',
+      'targetModules',
+      'seed',
+      'modulesToSave',
+      ...getMethod(config.method).configKeys,
+    ]);
     // nothing was injected: the model is as it was
     expect(model.namedParameters().filter(([, v]) => v.trainable).length).toBe(before);
     model.dispose();
@@ -61,7 +67,7 @@ describe('strict adapter configs', () => {
     ).toMatch(/targetModules/);
     const err = errorOf(() => new PeftModel(m, { method: 'bitfit', targetModules: ['q'], dropout: 0.1 }));
     expect(err.message).toBe(
-      'bitfit config: unknown key "dropout"; accepted keys: method, targetModules, seed',
+      'bitfit config: unknown key "dropout"; accepted keys: method, targetModules, seed, modulesToSave',
     );
     m.dispose();
   });
