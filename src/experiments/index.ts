@@ -2,6 +2,7 @@
 export * from './experiment.ts';
 export * from './finetune.ts';
 export * from './finetune-config.ts';
+export * from './hardware-eval.ts';
 export * from './methods.ts';
 export * from './quant-eval.ts';
 export * from './quant-sweep.ts';

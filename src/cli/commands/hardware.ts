@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { makeCircuit } from '../../circuit/ir.ts';
 import { InputError } from '../../errors.ts';
+import { evaluateHardware, evaluateMarkdown, writeEvaluation } from '../../experiments/hardware-eval.ts';
 import { COUNTS_FORMATS, type CountsFormat, countsToJson, readCounts } from '../../hardware/counts.ts';
 import { type Device, deviceFromCouplingFile, getDevice } from '../../hardware/devices.ts';
 import { measurementCircuit } from '../../hardware/measurement.ts';
@@ -35,6 +36,8 @@ const help = `usage: qpeft hardware plan (--adapter DIR [--targets a,b] | --qubi
                             [--device NAME] [--seed S] [--workers W] [--format qiskit|braket] --out COUNTS.json
        qpeft hardware reconstruct --plan PLAN_DIR --counts FILE [--counts FILE …] [--format qiskit|braket]
                             [--out ADAPTER_DIR] [--json]
+       qpeft hardware evaluate --run FINETUNE_DIR [--run DIR …] --shots 1e2,1e3,… [--noise none|depolarizing:P1,P2 …]
+                            [--readout R] [--seeds 3] [--workers W] [--backend auto|wasm|cpu] --out DIR
 
 The quantum-hardware round trip (docs/hardware.md). 'plan' writes one OpenQASM program per circuit × column ×
 setting (n + 1 settings per column: z, and RY(−π/2) on each wire w) with every qubit measured, and
@@ -45,7 +48,11 @@ probability under the device's error rates). Devices: ibm-eagle-127 (heavy-hex),
 readout flips; --device takes its error rates), on worker threads. 'reconstruct' reads counts (qiskit:
 bit 0 rightmost or 0x hex keys; braket: qubit 0 leftmost), estimates P̂ and Q̂, re-orthonormalises them
 (polar factor), prints fidelity ‖P̂ᵀP‖²/K and the ΔW relative error, writes the rebuilt adapter (--out, a
-LoRA-layout adapter the normal loader reads) or prints JSON (--json; columns as 'qpeft unitary --json').`;
+LoRA-layout adapter the normal loader reads) or prints JSON (--json; columns as 'qpeft unitary --json').
+'evaluate' rebuilds each fine-tuning run's adapter from simulated counts (every --noise × --shots, --seeds
+seeds each), loads it with the normal loader and measures the held-out metric: results.md / results.json
+(mean ± std, fidelity, ΔW error) and plot.svg/png in --out. Several --run folders trained at different
+--layers give the depth study.`;
 
 function basisFlag(v: unknown): QasmBasis {
   const b = String(v ?? 'native');
@@ -266,6 +273,47 @@ function runReconstruct(argv: string[], io: Io): number {
   return 0;
 }
 
+async function runEvaluate(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags('hardware', argv, {
+    run: { type: 'string', multiple: true },
+    shots: { type: 'string' },
+    noise: { type: 'string', multiple: true },
+    readout: { type: 'string' },
+    seeds: { type: 'string' },
+    workers: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+    out: { type: 'string' },
+  });
+  if (!values.run?.length) throw new InputError('missing required flag --run FINETUNE_DIR');
+  if (!values.out) throw new InputError('missing required flag --out DIR');
+  if (values.shots === undefined) throw new InputError('missing required flag --shots (e.g. 1e2,1e3,1e4)');
+  const shots = values.shots.split(',').map((s) => shotsFlag(s.trim()));
+  const noise = (values.noise?.length ? values.noise : ['none']).map((n) => ({
+    label:
+      n === 'none' && values.readout === undefined
+        ? 'noiseless'
+        : `${n}${values.readout ? `, readout ${values.readout}` : ''}`,
+    model: parseNoise(n, values.readout),
+  }));
+  const seeds = intFlag('seeds', values.seeds, 3, 1, 100);
+  const workers = intFlag('workers', values.workers, 2, 0, 64);
+  const { initBackend } = await import('../../tf/backend.ts');
+  await initBackend(values.backend as Parameters<typeof initBackend>[0]);
+  const rows = await evaluateHardware({
+    runs: values.run,
+    shots,
+    noise,
+    seeds,
+    workers,
+    log: (l) => io.err(l),
+  });
+  const command = `qpeft hardware evaluate ${argv.join(' ')}`;
+  const files = await writeEvaluation(values.out, rows, command);
+  io.out(evaluateMarkdown(rows));
+  io.out(`wrote ${files.join(', ')} to ${values.out}`);
+  return 0;
+}
+
 export const hardwareCommand: Command = {
   name: 'hardware',
   summary: 'measurement plans for QPUs, a noisy shot simulator, and adapters rebuilt from counts',
@@ -279,9 +327,11 @@ export const hardwareCommand: Command = {
         return runSimulate(rest, io);
       case 'reconstruct':
         return runReconstruct(rest, io);
+      case 'evaluate':
+        return runEvaluate(rest, io);
       default:
         throw new InputError(
-          `qpeft hardware needs a subcommand: plan, simulate or reconstruct; got ${sub === undefined ? 'none' : `"${sub}"`} (see 'qpeft hardware --help')`,
+          `qpeft hardware needs a subcommand: plan, simulate, reconstruct or evaluate; got ${sub === undefined ? 'none' : `"${sub}"`} (see 'qpeft hardware --help')`,
         );
     }
   },
