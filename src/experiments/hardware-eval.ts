@@ -24,8 +24,8 @@ import { loadModel } from '../models/checkpoint.ts';
 import { loadPeftModel } from '../peft/serialize.ts';
 import { svgToPng, vegaLiteToSvg } from '../plot/render.ts';
 import { tf } from '../tf/backend.ts';
+import { createTask, parseTaskSpec } from '../train/tasks.ts';
 import { taskHead } from './methods.ts';
-import { createTask, parseTaskSpec } from './tasks.ts';
 
 /** A noise setting of the study, with its label in tables. */
 export interface NoiseSetting {
