@@ -63,9 +63,12 @@ export function constant(x: Aff, what: string): number {
   return x.b;
 }
 
-/** The IR angle for an affine value. */
+/**
+ * The IR angle for an affine value. A parametrised angle's offset is canonicalised to +0 when it is a zero:
+ * `-(k·θ)` computes the offset −0, which rotates by nothing but would not compare equal to the exported 0.
+ */
 export function toAngle(x: Aff): Angle {
-  return x.p === null ? x.b : param(x.p, x.a, x.b);
+  return x.p === null ? x.b : param(x.p, x.a, x.b + 0);
 }
 
 /** An IR angle as an affine value. */

@@ -72,6 +72,13 @@ describe('random circuits round trip', () => {
       { numRuns: 150 },
     );
   });
+  it('a negated subnormal scale keeps a +0 offset (found by the property above: -5e-324·p0)', () => {
+    const c = makeCircuit({ qubits: 2, gates: [ry(0, param('p0', -5e-324, 0))], params: PARAMS });
+    const back = parseQasm(exportQasm(c, { unbound: true }));
+    const a = back.gates[0]!.angle as { scale: number; offset: number };
+    expect(a.scale).toBe(-5e-324);
+    expect(Object.is(a.offset, 0)).toBe(true);
+  });
   it('bound, OpenQASM 2 and 3: same matrices to 1e-12', () => {
     fc.assert(
       fc.property(
