@@ -43,8 +43,48 @@ export class CapacityError extends QpeftError {
 
 /** A bad argument to a library function or a CLI flag (shape, range, type). */
 export class InputError extends QpeftError {
+  constructor(message: string, code = 'E_INPUT') {
+    super(code, message);
+  }
+}
+
+/**
+ * A file cannot be read as asked: it is missing, not a regular file (a device, a FIFO, a directory), or
+ * larger than the bound for what it should hold. An `InputError`, so callers that catch bad input catch it.
+ */
+export class FileError extends InputError {
+  constructor(message: string, code = 'E_FILE') {
+    super(message, code);
+  }
+}
+
+/**
+ * A path inside untrusted data (an adapter folder's config) does not stay inside its folder: absolute, a
+ * `..` that climbs out, or a symbolic link that leads out.
+ */
+export class UnsafePathError extends FileError {
   constructor(message: string) {
-    super('E_INPUT', message);
+    super(message, 'E_UNSAFE_PATH');
+  }
+}
+
+/**
+ * An output path cannot be written: a file where a directory is needed (or the reverse), no permission, a
+ * read-only or pseudo file system, a full disk.
+ */
+export class OutputError extends QpeftError {
+  constructor(message: string) {
+    super('E_OUTPUT', message);
+  }
+}
+
+/** An output folder is being written by another live process (its lock file names the owner). */
+export class LockError extends QpeftError {
+  /** The process id recorded in the lock. */
+  readonly owner: number;
+  constructor(message: string, owner: number) {
+    super('E_LOCKED', message);
+    this.owner = owner;
   }
 }
 

@@ -2,11 +2,11 @@
  * Shared argument handling for the CLI commands: flag parsing with clear one-line errors, and the
  * circuit-selection flags (`--qubits --layers --template --seed --angles`) that several commands share.
  */
-import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Circuit } from '../circuit/ir.ts';
 import { getTemplate, type TemplateDef } from '../circuit/templates/index.ts';
-import { describe, InputError } from '../errors.ts';
+import { describe, FileError, InputError } from '../errors.ts';
+import { READ_LIMITS, readTextBounded } from '../io/read.ts';
 import { FACTOR_FORMS, type FactorForm } from '../peft/factor.ts';
 import { type WidthFactor, widthFactor } from '../peft/width-factor.ts';
 import { readQasmFile } from '../qasm/file.ts';
@@ -79,11 +79,10 @@ export interface CircuitChoice {
 export function readAnglesFile(path: string, count: number): Float64Array {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextBounded(path, READ_LIMITS.json, 'angles file');
   } catch (e) {
-    throw new InputError(
-      `--angles: cannot read ${describe(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    if (e instanceof FileError) throw new FileError(`--angles: ${e.message}`);
+    throw e;
   }
   let data: unknown;
   try {

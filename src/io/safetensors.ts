@@ -4,9 +4,9 @@
  * little-endian tensor bytes (offsets relative to the end of the header). We read and write F32, F64, I32,
  * U8 (and read F16 to float32).
  */
-import { readFileSync } from 'node:fs';
-import { describe, InputError, QpeftError } from '../errors.ts';
+import { describe, FileError, InputError, QpeftError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { findDuplicateKey, READ_LIMITS, readFileBounded } from './read.ts';
 
 export class SafetensorsError extends QpeftError {
   constructor(message: string) {
@@ -74,70 +74,117 @@ export function encodeSafetensors(
   return out;
 }
 
-/** Parse safetensors bytes; every structural problem is a `SafetensorsError` naming the tensor. */
+/** Options of `decodeSafetensors` / `loadSafetensors`. */
+export interface DecodeOptions {
+  /** Accept NaN and ±Inf in float tensors (default false: a non-finite value is a `SafetensorsError`). */
+  readonly allowNonFinite?: boolean;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parse safetensors bytes. Everything the format allows is read (a header of any length, padded or not:
+ * tensors at offsets that are not a multiple of their element size are copied). Everything it forbids is a
+ * `SafetensorsError` naming `source` and the tensor: a header that is not a JSON object, a `null` entry,
+ * duplicate keys, bad dtypes or shapes, offsets that overlap, leave holes or do not reach the end of the
+ * file (trailing bytes), and (unless `allowNonFinite`) NaN or ±Inf values.
+ */
 export function decodeSafetensors(
   bytes: Uint8Array,
   source = 'safetensors data',
+  options: DecodeOptions = {},
 ): { tensors: Record<string, StTensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8)
-    throw new SafetensorsError(`${source}: expected at least 8 bytes (header length), got ${bytes.length}`);
+  const fail: (msg: string) => never = (msg) => {
+    throw new SafetensorsError(`${source}: ${msg}`);
+  };
+  if (bytes.length < 8) fail(`expected at least 8 bytes (header length), got ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  if (n > MAX_HEADER || 8 + n > bytes.length) {
-    throw new SafetensorsError(
-      `${source}: header length ${n} does not fit in the ${bytes.length}-byte file (truncated or not safetensors)`,
-    );
+  const big = view.getBigUint64(0, true);
+  if (big > BigInt(MAX_HEADER) || 8n + big > BigInt(bytes.length)) {
+    fail(`header length ${big} does not fit in the ${bytes.length}-byte file (truncated or not safetensors)`);
   }
-  let header: Record<string, unknown>;
+  const n = Number(big);
+  let text = '';
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    header = JSON.parse(text);
   } catch (e) {
-    throw new SafetensorsError(`${source}: the header is not valid UTF-8 JSON (${(e as Error).message})`);
+    fail(`the header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
+  if (!isPlainObject(header)) fail(`the header must be a JSON object, got ${describe(header)}`);
+  const dup = findDuplicateKey(text);
+  if (dup !== null) fail(`the header names ${describe(dup)} twice`);
   const body = bytes.subarray(8 + n);
   const tensors: Record<string, StTensor> = {};
   let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  const spans: { name: string; begin: number; end: number }[] = [];
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      if (!isPlainObject(entry)) fail(`__metadata__ must be an object of strings, got ${describe(entry)}`);
+      const bad = Object.entries(entry).find(([, v]) => typeof v !== 'string');
+      if (bad) fail(`__metadata__[${describe(bad[0])}] must be a string, got ${describe(bad[1])}`);
       metadata = entry as Record<string, string>;
       continue;
     }
+    if (!isPlainObject(entry))
+      fail(`tensor ${describe(name)}: expected {dtype, shape, data_offsets}, got ${describe(entry)}`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dtype = String(e.dtype);
-    if (!(dtype in SIZE))
-      throw new SafetensorsError(
-        `${source}: tensor ${describe(name)} has unsupported dtype ${describe(e.dtype)} (expected F32, F64, I32, U8 or F16)`,
+    const dtype = typeof e.dtype === 'string' ? e.dtype : '';
+    if (!Object.hasOwn(SIZE, dtype))
+      fail(
+        `tensor ${describe(name)} has unsupported dtype ${describe(e.dtype)} (expected F32, F64, I32, U8 or F16)`,
       );
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new SafetensorsError(
-        `${source}: tensor ${describe(name)} has an invalid shape ${JSON.stringify(e.shape)}`,
-      );
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor ${describe(name)} has an invalid shape ${JSON.stringify(e.shape)}`);
     }
     const shape = e.shape as number[];
-    const [begin, end] = Array.isArray(e.data_offsets)
-      ? (e.data_offsets as number[])
-      : [Number.NaN, Number.NaN];
     const count = shape.reduce((a, b) => a * b, 1);
+    const offsets = e.data_offsets;
+    const [begin, end] =
+      Array.isArray(offsets) && offsets.length === 2 ? (offsets as number[]) : [Number.NaN, Number.NaN];
     if (
-      !Number.isInteger(begin) ||
-      !Number.isInteger(end) ||
+      !Number.isSafeInteger(count * SIZE[dtype]!) ||
+      !Number.isSafeInteger(begin) ||
+      !Number.isSafeInteger(end) ||
       begin! < 0 ||
+      end! < begin! ||
       end! > body.length ||
       end! - begin! !== count * SIZE[dtype]!
     ) {
-      throw new SafetensorsError(
-        `${source}: tensor ${describe(name)} (${dtype} [${shape.join(', ')}]) needs ${count * SIZE[dtype]!} bytes, its offsets [${begin}, ${end}] do not fit the ${body.length}-byte body`,
+      fail(
+        `tensor ${describe(name)} (${dtype} [${shape.join(', ')}]) needs ${count * SIZE[dtype]!} bytes, its offsets ${JSON.stringify(offsets)} do not fit the ${body.length}-byte body`,
       );
     }
-    const raw = body.slice(begin, end);
+    spans.push({ name, begin: begin!, end: end! });
+    // a fresh buffer: aligned for any element size whatever the header's padding, and not a view that
+    // keeps the whole file alive
+    const raw = new Uint8Array(end! - begin!);
+    raw.set(body.subarray(begin!, end!));
     let data: StArray;
     if (dtype === 'F16') data = f16ToF32(raw);
-    else if (dtype === 'F32') data = new Float32Array(raw.buffer, raw.byteOffset, count);
-    else if (dtype === 'F64') data = new Float64Array(raw.buffer, raw.byteOffset, count);
-    else if (dtype === 'I32') data = new Int32Array(raw.buffer, raw.byteOffset, count);
+    else if (dtype === 'F32') data = new Float32Array(raw.buffer, 0, count);
+    else if (dtype === 'F64') data = new Float64Array(raw.buffer, 0, count);
+    else if (dtype === 'I32') data = new Int32Array(raw.buffer, 0, count);
     else data = raw;
+    if (!options.allowNonFinite && (data instanceof Float32Array || data instanceof Float64Array)) {
+      const bad = data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) fail(`tensor ${describe(name)}: value ${bad} is ${data[bad]} (expected finite numbers)`);
+    }
     tensors[name] = { dtype: dtype === 'F16' ? 'F32' : (dtype as StDType), shape, data };
   }
+  // the format's rule: the tensors tile the body exactly (no overlap, no hole, no trailing bytes)
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const s of spans) {
+    if (s.begin < at)
+      fail(`tensor ${describe(s.name)} overlaps another tensor's bytes (offsets from ${s.begin})`);
+    if (s.begin > at) fail(`bytes ${at}..${s.begin} of the body belong to no tensor`);
+    at = s.end;
+  }
+  if (at !== body.length) fail(`${body.length - at} trailing bytes after the last tensor`);
   return { tensors, metadata };
 }
 
@@ -170,18 +217,20 @@ export function saveSafetensors(
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
-/** Read a safetensors file. */
-export function loadSafetensors(file: string): {
+/** Read a safetensors file (a bounded read of a regular file; see `decodeSafetensors` for what is refused). */
+export function loadSafetensors(
+  file: string,
+  options: DecodeOptions & { maxBytes?: number } = {},
+): {
   tensors: Record<string, StTensor>;
   metadata: Record<string, string>;
 } {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    bytes = readFileBounded(file, options.maxBytes ?? READ_LIMITS.safetensors, 'safetensors file');
   } catch (e) {
-    throw new SafetensorsError(
-      `cannot read ${describe(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    if (e instanceof FileError) throw new SafetensorsError(e.message);
+    throw e;
   }
-  return decodeSafetensors(bytes, file);
+  return decodeSafetensors(bytes, file, options);
 }

@@ -12,7 +12,8 @@ import type { AdapterLayer } from './adapter.ts';
 import { LayerLinear, LayersModule } from './layers-model.ts';
 import './methods/index.ts';
 import { SavedModuleLayer } from './modules-to-save.ts';
-import { type BaseAdapterConfig, getMethod, type TargetModules } from './registry.ts';
+import { type BaseAdapterConfig, getMethod, type MethodDef, type TargetModules } from './registry.ts';
+import { compileTargetPattern } from './target-pattern.ts';
 
 /** Adapters of one target layer, by adapter name; a child of the Linear named `adapters`. */
 class AdapterSlot extends Module {
@@ -45,24 +46,17 @@ const SLOT = 'adapters';
  */
 export function matchTargets(model: Module, target: TargetModules, field = 'targetModules'): string[] {
   const linears = model.namedModules().filter(([, m]) => m instanceof Linear);
-  let re: RegExp | null = null;
-  if (target instanceof RegExp) re = target;
-  else if (typeof target === 'string') {
-    try {
-      re = new RegExp(target);
-    } catch (e) {
-      throw new InputError(
-        `targetModules ${describe(target)} is not a valid regular expression: ${(e as Error).message}`,
-      );
-    }
-  }
-  const matches = (name: string) => {
-    if (re) {
-      const m = new RegExp(re.source, re.flags.replace('g', '')).exec(name);
-      return m !== null && m.index === 0 && m[0].length === name.length;
-    }
-    return (target as readonly string[]).some((t) => name === t || name.endsWith(`.${t}`));
-  };
+  // strings and RegExps alike run on the linear-time matcher: a pattern may come from an untrusted folder
+  const pattern =
+    target instanceof RegExp
+      ? compileTargetPattern(target.source, target.flags.includes('i'))
+      : typeof target === 'string'
+        ? compileTargetPattern(target)
+        : null;
+  const matches = (name: string) =>
+    pattern
+      ? pattern.test(name)
+      : (target as readonly string[]).some((t) => name === t || name.endsWith(`.${t}`));
   const out = linears.map(([n]) => n).filter((n) => n !== '' && matches(n));
   if (model instanceof LayersModule && Array.isArray(target)) {
     for (const [n, cls] of model.nonTargetLayers()) {
@@ -79,6 +73,25 @@ export function matchTargets(model: Module, target: TargetModules, field = 'targ
     );
   }
   return out;
+}
+
+/**
+ * The most trainable parameters an adapter layer may have on a d_in × d_out layer: four times the layer's
+ * own parameters (room for LoRA at full rank, a bottleneck twice as wide as the layer), and at least 65,536
+ * so tiny test layers can take deep circuits. A config from an untrusted folder (`layers: 1000000`,
+ * `r: 1e9`) is refused here, from the method's closed-form count, before anything is allocated.
+ */
+export function maxAdapterParams(dIn: number, dOut: number): number {
+  return Math.max(4 * (dIn * dOut + dIn + dOut), 65_536);
+}
+
+function checkAdapterSize(def: MethodDef, config: BaseAdapterConfig, target: string, linear: Linear): void {
+  const count = def.paramCount(linear.inFeatures, linear.outFeatures, config);
+  const limit = maxAdapterParams(linear.inFeatures, linear.outFeatures);
+  if (!(count <= limit))
+    throw new AdapterError(
+      `${config.method} on ${target} (${linear.inFeatures}→${linear.outFeatures}) would have ${count} trainable parameters; an adapter on this layer may have at most ${limit} (4× the layer's own); check rank/layers in the config`,
+    );
 }
 
 function checkAdapterName(name: string): void {
@@ -208,7 +221,9 @@ export class PeftModel<M extends Module = Module> {
           linear.hook = (x, base) => this.forwardHook(state!, x, base);
           this.targetsByName.set(target, state);
         }
-        const layer = modules.includes(target)
+        const saveCopy = modules.includes(target);
+        if (!saveCopy) checkAdapterSize(def, normalized, target, linear);
+        const layer = saveCopy
           ? new SavedModuleLayer(linear)
           : def.create(linear, normalized, {
               target,

@@ -20,11 +20,12 @@
  * (AdaLoRA, VeRA) carry their own `peft_type` (`QPEFT_ADALORA`, `QPEFT_VERA`) so that PEFT refuses them
  * instead of reading them with a default config.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { AdapterError, describe } from '../errors.ts';
+import { AdapterError, DataError, describe, FileError, UnsafePathError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { dequantizeWeights } from '../io/quant/format.ts';
+import { READ_LIMITS, readJsonBounded, readTextBounded, resolveInside } from '../io/read.ts';
 import { encodeSafetensors, loadSafetensors, SafetensorsError, type StTensor } from '../io/safetensors.ts';
 import type { Linear } from '../nn/linear.ts';
 import type { Module } from '../nn/module.ts';
@@ -32,7 +33,7 @@ import { tf } from '../tf/backend.ts';
 import type { LayersModule } from './layers-model.ts';
 import { getPeftModel, matchTargets, type PeftModel } from './model.ts';
 import { exportAdapterQasm } from './qasm-link.ts';
-import { type BaseAdapterConfig, getMethod } from './registry.ts';
+import { type BaseAdapterConfig, getMethod, type MethodDef } from './registry.ts';
 
 /** The config file of an adapter directory (PEFT's name). */
 export const CONFIG_FILE = 'adapter_config.json';
@@ -82,6 +83,13 @@ const OWN_PEFT_TYPE: Readonly<Record<string, string>> = { adalora: 'QPEFT_ADALOR
 /** Marks a SavedConfig converted in memory from a PEFT-schema LoRA folder (tensors need `loraToNative`). */
 const PEFT_LORA = Symbol('peft-lora');
 type ReadConfig = SavedConfig & { [PEFT_LORA]?: true };
+
+/**
+ * The largest magnitude a saved adapter parameter may have. Trained adapters hold values of order 1 (angles
+ * wrap at 4π, λ and LoRA factors are small); 1e6 leaves a wide margin while refusing values such as λ = 3e38
+ * that would turn every output of the layer into ±Inf.
+ */
+export const MAX_PARAM_ABS = 1e6;
 
 /** The config as JSON: a RegExp target becomes its source string (a regex, as PEFT reads a string). */
 function configToJson(c: BaseAdapterConfig): Record<string, unknown> {
@@ -227,7 +235,7 @@ function loraToNative(weights: Record<string, StTensor>, saved: ReadConfig): Rec
   return out;
 }
 
-/** Read and check `adapter_config.json`. */
+/** Read and check `adapter_config.json` (a bounded read; every field the loader uses is type-checked). */
 export function readAdapterConfig(dir: string): SavedConfig {
   const file = path.join(dir, CONFIG_FILE);
   if (!existsSync(file))
@@ -236,11 +244,14 @@ export function readAdapterConfig(dir: string): SavedConfig {
     );
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = readJsonBounded(file, 'adapter config');
   } catch (e) {
-    throw new AdapterError(`${file} is not valid JSON (truncated or corrupt?): ${(e as Error).message}`);
+    if (e instanceof FileError && !(e instanceof UnsafePathError)) throw new AdapterError(e.message);
+    throw e;
   }
   const c = raw as Partial<SavedConfig>;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new AdapterError(`${file}: expected a JSON object, got ${describe(raw)}`);
   if (c?.format === undefined && (raw as { peft_type?: unknown })?.peft_type === 'LORA') {
     return peftLoraConfig(raw as Record<string, unknown>, dir);
   }
@@ -253,30 +264,117 @@ export function readAdapterConfig(dir: string): SavedConfig {
     throw new AdapterError(
       `${file}: format_version ${describe(c.format_version)} is not supported (expected ${FORMAT_VERSION})`,
     );
-  if (typeof c.config !== 'object' || c.config === null || !Array.isArray(c.targets)) {
+  if (
+    typeof c.config !== 'object' ||
+    c.config === null ||
+    Array.isArray(c.config) ||
+    !Array.isArray(c.targets)
+  ) {
     throw new AdapterError(`${file}: expected "config" (an object) and "targets" (a list)`);
+  }
+  if (typeof c.method !== 'string')
+    throw new AdapterError(`${file}: expected "method" (a string), got ${describe(c.method)}`);
+  const seen = new Set<string>();
+  for (const t of c.targets as unknown[]) {
+    const o = t as Partial<SavedTarget> | null;
+    const dim = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+    if (
+      typeof o !== 'object' ||
+      o === null ||
+      typeof o.name !== 'string' ||
+      o.name === '' ||
+      !dim(o.in_features) ||
+      !dim(o.out_features)
+    )
+      throw new AdapterError(
+        `${file}: every target must be {name, in_features, out_features} (a name and positive integers), got ${JSON.stringify(t)?.slice(0, 80)}`,
+      );
+    if (seen.has(o.name)) throw new AdapterError(`${file}: target ${describe(o.name)} is listed twice`);
+    seen.add(o.name);
   }
   return c as SavedConfig;
 }
 
-/** Load a saved adapter into `peft` under `adapterName` (default: the saved name's usual `default`). */
+/**
+ * Config fields that name a file, and the field that holds the file's text. In a folder those paths are
+ * untrusted: they must resolve inside the folder (no absolute path, no `..` out, no symbolic link out) and
+ * are read with a size bound; the text then replaces the path, so the method never opens a file itself.
+ */
+const FILE_FIELDS: Record<string, string> = { qasmFile: 'qasm' };
+
+/** The saved config with its file fields resolved inside `dir` and read (see `FILE_FIELDS`). */
+function configFromFolder(saved: SavedConfig, dir: string): Record<string, unknown> {
+  const c: Record<string, unknown> = { ...saved.config };
+  const file = path.join(dir, CONFIG_FILE);
+  for (const [field, inline] of Object.entries(FILE_FIELDS)) {
+    const v = c[field];
+    if (v === undefined || c[inline] !== undefined) continue; // both given: the method refuses the pair
+    const read = (rel: unknown) =>
+      readTextBounded(resolveInside(dir, rel, `${file}: config.${field}`), READ_LIMITS.qasm, 'OpenQASM file');
+    if (typeof v === 'string') c[inline] = read(v);
+    else if (typeof v === 'object' && v !== null && !Array.isArray(v))
+      c[inline] = { p: read((v as { p?: unknown }).p), q: read((v as { q?: unknown }).q) };
+    else
+      throw new AdapterError(
+        `${file}: config.${field} must be a path relative to the folder or {p, q} paths, got ${describe(v)}`,
+      );
+    delete c[field];
+  }
+  return c;
+}
+
+/** The config to normalise: files inlined from the folder, then the method's own upgrade of old layouts. */
+function savedConfig(def: MethodDef, saved: SavedConfig, dir: string): Record<string, unknown> {
+  const c = configFromFolder(saved, dir);
+  return def.fromSaved ? def.fromSaved(c) : c;
+}
+
+/** Every variable's trainable flag, to put back when a load fails half way. */
+function trainableFlags(model: Module): [tf.Variable, boolean][] {
+  return model.namedParameters().map(([, v]) => [v, v.trainable]);
+}
+
+/** The shapes the adapter's tensors must have, by file key. */
+function expectedShapes(peft: PeftModel, name: string): Map<string, readonly number[]> {
+  const out = new Map<string, readonly number[]>();
+  for (const [target, layer] of peft.adapterLayers(name))
+    for (const [pname, v] of layer.namedParameters()) out.set(`${PREFIX}${target}.${pname}`, v.shape);
+  return out;
+}
+
+/** Read the weights file: structural problems, quantized sizes that do not fit the adapter → `AdapterError`. */
+function readWeights(
+  dir: string,
+  expected: Map<string, readonly number[]>,
+  saved: ReadConfig,
+): Record<string, StTensor> {
+  const file = path.join(dir, WEIGHTS_FILE);
+  try {
+    return loraToNative(dequantizeWeights(loadSafetensors(file), expected), saved);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
+    if (e instanceof DataError) throw new DataError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+/**
+ * Load a saved adapter into `peft` under `adapterName` (default: the saved name's usual `default`). On any
+ * failure `peft` is left as it was: the half-added adapter is deleted and the base's flags are restored.
+ */
 export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default'): void {
   const saved = readAdapterConfig(dir);
   const def = getMethod(saved.method);
-  const config = def.normalize(def.fromSaved ? def.fromSaved(saved.config) : saved.config);
+  const config = def.normalize(savedConfig(def, saved, dir));
   checkTargets(peft.model, config, saved, dir);
-  let weights: Record<string, StTensor>;
-  try {
-    weights = loraToNative(dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE))), saved);
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
-    throw e;
-  }
+  const flags = trainableFlags(peft.model);
   peft.addAdapter(adapterName, config);
   try {
-    assignWeights(peft, adapterName, weights, dir);
+    assignWeights(peft, adapterName, readWeights(dir, expectedShapes(peft, adapterName), saved), dir);
   } catch (e) {
     peft.deleteAdapter(adapterName);
+    for (const [v, t] of flags) v.trainable = t;
     throw e;
   }
 }
@@ -284,6 +382,8 @@ export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default
 /**
  * Wrap `model` with an adapter loaded from `dir` (PEFT's `PeftModel.from_pretrained`); a `tf.LayersModel`
  * is wrapped in place as by `getPeftModel`, and the adapter's `modulesToSave` copies (its head) reload too.
+ * The folder is untrusted data: its config and tensors are checked against the model before anything is
+ * allocated, and a failed load leaves `model` as it was (no adapter layers, every trainable flag as before).
  */
 export function loadPeftModel(
   model: tf.LayersModel,
@@ -298,19 +398,22 @@ export function loadPeftModel(
 ): PeftModel<Module> {
   const saved = readAdapterConfig(dir);
   const def = getMethod(saved.method);
-  const config = def.normalize(def.fromSaved ? def.fromSaved(saved.config) : saved.config);
-  const peft = getPeftModel(model as Module, config, adapterName);
-  let weights: Record<string, StTensor>;
+  const config = def.normalize(savedConfig(def, saved, dir));
+  // a Module is checked before any adapter is built; a tf.LayersModel once getPeftModel has wrapped it
+  const base = model instanceof tf.LayersModel ? null : model;
+  if (base) checkTargets(base, config, saved, dir);
+  const flags = base ? trainableFlags(base) : [];
+  let peft: PeftModel<Module> | null = null;
   try {
-    checkTargets(peft.model, config, saved, dir);
-    weights = loraToNative(dequantizeWeights(loadSafetensors(path.join(dir, WEIGHTS_FILE))), saved);
-    assignWeights(peft, adapterName, weights, dir);
+    peft = getPeftModel(model as Module, config, adapterName);
+    if (!base) checkTargets(peft.model, config, saved, dir);
+    assignWeights(peft, adapterName, readWeights(dir, expectedShapes(peft, adapterName), saved), dir);
+    return peft;
   } catch (e) {
-    peft.unload();
-    if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
+    peft?.unload();
+    for (const [v, t] of flags) v.trainable = t;
     throw e;
   }
-  return peft;
 }
 
 function checkTargets(model: Module, config: BaseAdapterConfig, saved: SavedConfig, dir: string): void {
@@ -358,10 +461,10 @@ function assignWeights(peft: PeftModel, name: string, weights: Record<string, St
     if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
       throw new AdapterError(`${key}: expected shape [${v.shape.join(', ')}], got [${t.shape.join(', ')}]`);
     }
-    const bad = (t.data as Float32Array).findIndex((x) => !Number.isFinite(x));
+    const bad = (t.data as Float32Array).findIndex((x) => !(Math.abs(x) <= MAX_PARAM_ABS));
     if (bad >= 0)
       throw new AdapterError(
-        `${key}: value ${bad} is ${t.data[bad]} (expected finite numbers; the file is corrupt)`,
+        `${path.join(dir, WEIGHTS_FILE)}: ${key} value ${bad} is ${t.data[bad]} (expected finite numbers within ±${MAX_PARAM_ABS}; a larger one overflows ΔW in float32: the file is corrupt)`,
       );
   }
   for (const [key, v] of expected) {

@@ -186,7 +186,7 @@ describe('circuits saved as OpenQASM 3', () => {
     expect(
       () =>
         new PeftModel(new Tiny(), { method: 'quantum-peft', rank: 2, qasmFile: file, targetModules: ['q'] }),
-    ).toThrow(/cannot read qasmFile .*ENOENT/);
+    ).toThrow(/qasmFile: cannot read .*ENOENT/);
   });
 
   it('the shipped circuits/adapters/two-design-4q-2l.qasm defines the same adapter as the template', () => {

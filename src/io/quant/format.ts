@@ -130,7 +130,7 @@ function parseHeader(text: string): QuantHeader {
       if (
         typeof t?.name !== 'string' ||
         !Array.isArray(t.shape) ||
-        !t.shape.every((d) => Number.isInteger(d) && d >= 0)
+        !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)
       )
         fail(`bad tensor entry ${JSON.stringify(t)}`);
     }
@@ -138,9 +138,63 @@ function parseHeader(text: string): QuantHeader {
   return o as QuantHeader;
 }
 
-/** Rebuild the quantized set from the packed tensors and the metadata string. */
-export function decodeQuantized(tensors: Record<string, StTensor>, metadataValue: string): QuantizedParams {
+/** The most values a quantized file may declare (a bound before any allocation; adapters are far smaller). */
+export const MAX_QUANT_VALUES = 2 ** 26;
+
+/**
+ * Check the sizes the header declares against the packed tensors (and against `expected`, the adapter's
+ * tensor shapes by name, when the loader knows them) with arithmetic only, so a tiny file declaring a
+ * [1e308, 1e308] tensor is refused before anything is allocated.
+ */
+function checkDeclaredSizes(
+  h: QuantHeader,
+  tensors: Record<string, StTensor>,
+  expected?: ReadonlyMap<string, readonly number[]>,
+): void {
+  let total = 0;
+  let groups = 0;
+  for (const s of h.streams) {
+    let count = 0;
+    for (const t of s.tensors) {
+      if (expected) {
+        const want = expected.get(t.name);
+        if (!want) fail(`the header declares tensor ${describe(t.name)}, which this adapter does not have`);
+        if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i]))
+          fail(
+            `the header declares ${describe(t.name)} as [${t.shape.join(', ')}], the adapter's tensor is [${want.join(', ')}]`,
+          );
+      }
+      count += t.shape.reduce((a, b) => a * b, 1);
+    }
+    total += count;
+    if (!Number.isSafeInteger(total) || total > MAX_QUANT_VALUES)
+      fail(`the header declares more than ${MAX_QUANT_VALUES} values (${total}); the file is corrupt`);
+    groups += Math.ceil(count / h.group_size);
+  }
+  if (h.scheme === 'adaptive') {
+    const w = u8(tensors, WIDTHS_TENSOR);
+    if (w.length !== Math.ceil(groups / 2))
+      fail(`${WIDTHS_TENSOR} has ${w.length} bytes, expected ${Math.ceil(groups / 2)} for ${groups} groups`);
+  } else {
+    const codes = u8(tensors, CODES_TENSOR);
+    if (codes.length !== Math.ceil((total * h.bits) / 8))
+      fail(
+        `${CODES_TENSOR} has ${codes.length} bytes, expected ${Math.ceil((total * h.bits) / 8)} (the header's ${total} values at ${h.bits} bits)`,
+      );
+  }
+}
+
+/**
+ * Rebuild the quantized set from the packed tensors and the metadata string. `expected` (tensor shapes by
+ * name) makes every declared tensor match the adapter it is loaded into.
+ */
+export function decodeQuantized(
+  tensors: Record<string, StTensor>,
+  metadataValue: string,
+  expected?: ReadonlyMap<string, readonly number[]>,
+): QuantizedParams {
   const h = parseHeader(metadataValue);
+  checkDeclaredSizes(h, tensors, expected);
   const streams: QuantStream[] = h.streams.map((s) => ({
     kind: s.kind,
     label: typeof s.label === 'string' ? s.label : '',
@@ -209,13 +263,16 @@ export function isQuantized(metadata: Record<string, string>): boolean {
  * The adapter loader's hook: a quantized file's tensors as the float32 tensors it stands for (quantized
  * ones decoded, the packed ones removed, others passed through); a plain file's tensors unchanged.
  */
-export function dequantizeWeights(file: {
-  readonly tensors: Record<string, StTensor>;
-  readonly metadata: Record<string, string>;
-}): Record<string, StTensor> {
+export function dequantizeWeights(
+  file: {
+    readonly tensors: Record<string, StTensor>;
+    readonly metadata: Record<string, string>;
+  },
+  expected?: ReadonlyMap<string, readonly number[]>,
+): Record<string, StTensor> {
   const { tensors, metadata } = file;
   if (!isQuantized(metadata)) return tensors;
-  const q = decodeQuantized(tensors, metadata[QUANT_METADATA_KEY]!);
+  const q = decodeQuantized(tensors, metadata[QUANT_METADATA_KEY]!, expected);
   const out: Record<string, StTensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
     if (k !== CODES_TENSOR && k !== SIDE_TENSOR && k !== WIDTHS_TENSOR) out[k] = t;

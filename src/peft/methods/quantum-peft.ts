@@ -6,11 +6,11 @@
  * The forward pass never forms ΔW: y = base + ((x·P)·(αλ))·Qᵀ costs the same B·d·K matmuls as LoRA, plus
  * building P and Q (O((2L+1)·n·d·K), in the kernels through the bridge, or the tfjs-ops path).
  */
-import { readFileSync } from 'node:fs';
 import type { Circuit } from '../../circuit/ir.ts';
 import { makeCircuit } from '../../circuit/ir.ts';
 import { TEMPLATES, type TemplateName } from '../../circuit/templates/index.ts';
-import { describe, InputError } from '../../errors.ts';
+import { describe, FileError, InputError } from '../../errors.ts';
+import { READ_LIMITS, readTextBounded } from '../../io/read.ts';
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
 import { createRng } from '../../util/random.ts';
@@ -112,13 +112,13 @@ function sources(c: Normalized): { p: CircuitSource; q: CircuitSource } {
 }
 
 function readQasmFiles(files: CircuitPair<string>): CircuitPair<string> {
+  // a size-bounded read of a regular file (adapter folders resolve these paths inside the folder first)
   const read = (f: string) => {
     try {
-      return readFileSync(f, 'utf8');
+      return readTextBounded(f, READ_LIMITS.qasm, 'OpenQASM file');
     } catch (e) {
-      throw new InputError(
-        `quantum-peft config: cannot read qasmFile ${describe(f)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
+      if (e instanceof FileError) throw new FileError(`quantum-peft config: qasmFile: ${e.message}`);
+      throw e;
     }
   };
   const pair = pairOf(files, (x) => typeof x === 'string');
