@@ -4,6 +4,7 @@
  * disk): one line with the error's own message, exit 1, and the stack trace only with `QPEFT_DEBUG=1`.
  */
 import { QpeftError } from '../errors.ts';
+import { releaseAllLocks } from '../io/output.ts';
 import { type Command, type Io, processIo } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 
@@ -56,5 +57,7 @@ export async function main(
       io.err(`qpeft ${name}: internal error: ${oneLine(e)} (QPEFT_DEBUG=1 shows the stack trace)`);
     }
     return 1;
+  } finally {
+    releaseAllLocks();
   }
 }

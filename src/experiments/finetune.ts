@@ -20,6 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AdapterError, describe, InputError } from '../errors.ts';
 import { removeOrphanedTemps, writeFileAtomic } from '../io/atomic.ts';
+import { withOutputDir } from '../io/output.ts';
 import { saveSafetensors } from '../io/safetensors.ts';
 import { type BaseModel, loadModel, saveModel } from '../models/checkpoint.ts';
 import { exportLora, saveAdapter } from '../peft/serialize.ts';
@@ -157,8 +158,15 @@ function checkInt(name: string, v: number | undefined, min: number): void {
 /** Default hyper-parameters. */
 export const FINETUNE_DEFAULTS = { batchSize: 32, lr: 5e-3, fullLr: 1e-3, weightDecay: 0 } as const;
 
-/** Fine-tune a base model (see the module comment). */
+/**
+ * Fine-tune a base model (see the module comment). `opts.out` is checked and locked first (io/output.ts):
+ * a file in the way or a second run writing the same folder is refused before any work.
+ */
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneResult> {
+  return withOutputDir(opts.out, () => finetuneLocked(opts), { command: 'finetune' });
+}
+
+async function finetuneLocked(opts: FinetuneOptions): Promise<FinetuneResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   checkInt('epochs', opts.epochs, 1);
   checkInt('batch size', opts.batchSize, 1);

@@ -4,9 +4,10 @@
  * directory (float32 or quantized, loaded with the normal `loadPeftModel`) is scored on the task's held-out
  * split exactly as the fine-tuning loop scores it (`Task.evaluate`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, InputError } from '../errors.ts';
+import { DataError, describe, InputError } from '../errors.ts';
+import { readJsonBounded } from '../io/read.ts';
 import { loadSafetensors } from '../io/safetensors.ts';
 import { loadModel } from '../models/checkpoint.ts';
 import { loadPeftModel } from '../peft/serialize.ts';
@@ -39,13 +40,25 @@ export function runEvaluator(runDir: string, options: { evalLimit?: number } = {
     throw new InputError(
       `${describe(runDir)} is not a fine-tuning run (expected result.json and adapter/ from 'qpeft finetune')`,
     );
-  const result = JSON.parse(readFileSync(path.join(runDir, 'result.json'), 'utf8')) as {
+  const resultFile = path.join(runDir, 'result.json');
+  const result = readJsonBounded(resultFile, 'run record') as {
     data: string;
     base: string;
     seed: number;
     value: number;
     metric: MetricInfo;
   };
+  if (
+    typeof result !== 'object' ||
+    result === null ||
+    typeof result.data !== 'string' ||
+    typeof result.base !== 'string' ||
+    !Number.isSafeInteger(result.seed) ||
+    typeof result.value !== 'number'
+  )
+    throw new DataError(
+      `${resultFile}: expected "data" and "base" (strings), "seed" (an integer) and "value" (a number), as 'qpeft finetune' writes`,
+    );
   const spec = parseTaskSpec(result.data);
   const model = loadModel(result.base);
   const task = createTask(model, spec, result.seed, { evalLimit: options.evalLimit });
@@ -57,6 +70,10 @@ export function runEvaluator(runDir: string, options: { evalLimit?: number } = {
     for (const [n, v] of head.namedParameters()) {
       const t = tensors[`${headName}.${n}`];
       if (!t) throw new InputError(`${file} has no tensor ${headName}.${n}`);
+      if (t.dtype !== 'F32' || t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i]))
+        throw new DataError(
+          `${file}: ${headName}.${n} is ${t.dtype} [${t.shape.join(', ')}], the head needs F32 [${v.shape.join(', ')}]`,
+        );
       tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, [...v.shape], 'float32')));
     }
   }

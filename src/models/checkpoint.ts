@@ -3,10 +3,11 @@
  * dotted name), both written atomically. `loadModel` rebuilds the model from the config and loads the
  * weights strictly (every parameter present, exact shapes).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { describe, InputError } from '../errors.ts';
+import { DataError, describe, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { readJsonBounded } from '../io/read.ts';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.ts';
 import { TextTransformer, type TextTransformerConfig, textConfig } from './text.ts';
 import { ViT, type ViTConfig, vitConfig } from './vit.ts';
@@ -58,12 +59,12 @@ export function readModelConfig(dir: string): ModelFile {
   const file = path.join(dir, MODEL_CONFIG_FILE);
   if (!existsSync(file))
     throw new InputError(`no model in ${describe(dir)}: ${MODEL_CONFIG_FILE} is missing`);
-  let parsed: Partial<ModelFile>;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InputError(`${file} is not valid JSON (${(e as Error).message})`);
-  }
+  const raw = readJsonBounded(file, 'model config');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new DataError(`${file}: expected a JSON object, got ${describe(raw)}`);
+  const parsed = raw as Partial<ModelFile>;
+  if (typeof parsed.config !== 'object' || parsed.config === null || Array.isArray(parsed.config))
+    throw new DataError(`${file}: expected "config" (an object), got ${describe(parsed.config)}`);
   if (parsed.format !== 'qpeft-model' || parsed.version !== 1) {
     throw new InputError(
       `${file}: expected format "qpeft-model" version 1, got ${describe(parsed.format)} version ${describe(parsed.version)}`,
@@ -78,9 +79,37 @@ export function readModelConfig(dir: string): ModelFile {
   );
 }
 
-/** Load a model saved by `saveModel` (config + weights, strict). */
+/**
+ * A lower bound on a model's parameter count from its config: the blocks' attention (4·dim²) and MLP
+ * (2·dim·mlpDim) weights, the embeddings and the head. Strict loading needs every parameter in the weights
+ * file, so a config whose bound exceeds what the file can hold is refused before the model is built.
+ */
+export function minModelParams(kind: ModelKind, config: ViTConfig | TextTransformerConfig): number {
+  const blocks = config.depth * (4 * config.dim * config.dim + 2 * config.dim * config.mlpDim);
+  if (kind === 'vit') {
+    const c = config as ViTConfig;
+    return blocks + c.patchSize * c.patchSize * c.channels * c.dim + c.dim * c.numClasses;
+  }
+  const c = config as TextTransformerConfig;
+  return blocks + 2 * c.vocabSize * c.dim + c.contextLength * c.dim;
+}
+
+/** Load a model saved by `saveModel` (config + weights, strict; sizes checked before anything is built). */
 export function loadModel(dir: string): BaseModel {
   const { kind, config } = readModelConfig(dir);
+  const weights = path.join(dir, MODEL_WEIGHTS_FILE);
+  let bytes = 0;
+  try {
+    bytes = statSync(weights).size;
+  } catch {
+    // missing: loadSafetensors below says so
+  }
+  const need = minModelParams(kind, config);
+  // F16 is the smallest dtype the reader accepts: 2 bytes per value
+  if (bytes > 0 && !(need * 2 <= bytes))
+    throw new DataError(
+      `${path.join(dir, MODEL_CONFIG_FILE)} declares a ${kind} model of at least ${need} parameters; ${weights} (${bytes} bytes) cannot hold them`,
+    );
   const model = createModel(kind, config);
   try {
     model.loadStateDict(loadSafetensors(path.join(dir, MODEL_WEIGHTS_FILE)).tensors);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { formatDataSpec, loadImageSet, parseDataSpec } from '../data/spec.ts';
 import { describe, InputError } from '../errors.ts';
 import { removeOrphanedTemps, writeFileAtomic } from '../io/atomic.ts';
+import { withOutputDir } from '../io/output.ts';
 import { type BaseModel, createModel, type ModelKind, saveModel } from '../models/checkpoint.ts';
 import { tf } from '../tf/backend.ts';
 import type { ProgressSink } from '../util/progress.ts';
@@ -101,8 +102,15 @@ function checkPositiveInt(name: string, v: number | undefined): void {
     throw new InputError(`${name} must be a positive integer, got ${describe(v)}`);
 }
 
-/** Pretrain a base model (see the module comment); resolves when all epochs are done. */
+/**
+ * Pretrain a base model (see the module comment); resolves when all epochs are done. `opts.out` is checked
+ * and locked first (io/output.ts): a second run writing the same folder is refused before any work.
+ */
 export async function pretrain(opts: PretrainOptions): Promise<PretrainResult> {
+  return withOutputDir(opts.out, () => pretrainLocked(opts), { command: 'pretrain' });
+}
+
+async function pretrainLocked(opts: PretrainOptions): Promise<PretrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   checkPositiveInt('epochs', opts.epochs);
   checkPositiveInt('batch size', opts.batchSize);

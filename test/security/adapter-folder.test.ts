@@ -16,6 +16,7 @@ import {
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError, DataError, FileError, InputError, UnsafePathError } from '../../src/errors.ts';
+import { QUANT_METADATA_KEY } from '../../src/io/quant/format.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
 import type { Module } from '../../src/nn/module.ts';
 import {
@@ -28,7 +29,6 @@ import {
   WEIGHTS_FILE,
 } from '../../src/peft/index.ts';
 import { skeletonModel } from '../../src/quant/adapter.ts';
-import { QUANT_METADATA_KEY } from '../../src/quant/format.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
 import { maxDiff, randn, Tiny } from '../peft/helpers.ts';
 import { cleanTmp, expectRefusal, snapshot, tmpDir } from './helpers.ts';

@@ -4,6 +4,7 @@ import { EXPERIMENTS, runExperiment, SIZE_NAMES, type SizeName } from '../../exp
 import { formatMetric } from '../../experiments/finetune.ts';
 import { quickstart } from '../../experiments/quickstart.ts';
 import { markdownTable, replotReport } from '../../experiments/report.ts';
+import { lockOutputDir } from '../../io/output.ts';
 import { describeBackend, initBackend } from '../../tf/backend.ts';
 import { formatTable } from '../../util/table.ts';
 import { intFlag, parseFlags } from '../args.ts';
@@ -75,6 +76,7 @@ export const experimentCommand: Command = {
     const backend = describeBackend();
     io.err(`backend: ${backend}`);
     const out = values.out ?? path.join('out', 'experiments', name);
+    lockOutputDir(out, { command: `experiment ${name}` }); // released by main when the command ends
     const report = await runExperiment({
       name,
       size: values.size as SizeName,

@@ -1,5 +1,6 @@
 import { describe, InputError } from '../../errors.ts';
 import { type QuantEvalKind, quantizeSweep, quantSweepTable } from '../../experiments/quant-sweep.ts';
+import { lockOutputDir } from '../../io/output.ts';
 import { checkBits } from '../../io/quant/quantize.ts';
 import { initBackend } from '../../tf/backend.ts';
 import { intFlag, parseFlags } from '../args.ts';
@@ -84,6 +85,7 @@ export const quantizeCommand: Command = {
       throw new InputError(`--demo must be quantum-peft or quantum-peft-lie, got ${describe(demo)}`);
     if (!/^[A-Za-z0-9_-]+$/.test(values.section))
       throw new InputError(`--section must match [A-Za-z0-9_-]+, got ${describe(values.section)}`);
+    if (values.out !== undefined) lockOutputDir(values.out, { command: 'quantize' }); // main releases it
     await initBackend(values.backend ?? 'wasm', { threads: values.threads });
     const result = quantizeSweep({
       adapter: values.adapter,
