@@ -5,6 +5,15 @@ export * from './errors.ts';
 export * from './experiments/index.ts';
 export * from './expressivity/index.ts';
 export * from './hardware/index.ts';
+export {
+  LOCK_FILE,
+  lockOutputDir,
+  type OutputDirLock,
+  prepareOutputDir,
+  releaseAllLocks,
+  withOutputDir,
+} from './io/output.ts';
+export { READ_LIMITS, readFileBounded, readJsonBounded, readTextBounded, resolveInside } from './io/read.ts';
 export * from './models/index.ts';
 export * from './nn/index.ts';
 export * from './peft/index.ts';

@@ -33,7 +33,7 @@ export {
 } from './factor.ts';
 export { LayerLinear, LayerParams, LayersModule } from './layers-model.ts';
 export * from './methods/index.ts';
-export { getPeftModel, matchTargets, PeftModel } from './model.ts';
+export { getPeftModel, matchTargets, maxAdapterParams, PeftModel } from './model.ts';
 export { MODEL_SHAPES, type ModelShape, type TargetShape } from './model-shapes.ts';
 export { SavedModuleLayer, savedModuleParamCount } from './modules-to-save.ts';
 export * from './param-counts.ts';
@@ -62,10 +62,12 @@ export {
   exportLora,
   loadAdapter,
   loadPeftModel,
+  MAX_PARAM_ABS,
   readAdapterConfig,
   saveAdapter,
   WEIGHTS_FILE,
 } from './serialize.ts';
+export { compileTargetPattern, MAX_PATTERN_STATES, type TargetPattern } from './target-pattern.ts';
 export {
   type WidthFactor,
   type WidthFactorReport,
