@@ -5,7 +5,7 @@
 import type { Circuit } from '../circuit/ir.ts';
 import { InputError } from '../errors.ts';
 import { circuitMatrix } from '../sim/circuit-matrix.ts';
-import { toRows } from '../util/matrix.ts';
+import type { Matrix } from '../util/matrix.ts';
 import { intFlag } from './args.ts';
 import type { Io } from './command.ts';
 
@@ -38,27 +38,43 @@ export function printUnitary(
     throw new InputError(`--dtype must be float64 or float32, got "${dtype}"`);
   }
   const m = circuitMatrix(circuit, angles, k, dtype);
-  const rows = toRows(m.re);
-  const imag = m.im ? toRows(m.im) : null;
   const orthErr = m.orthogonalityError;
-  const complex = imag !== null;
+  const complex = m.im !== null;
+  // rows are converted a chunk at a time: 2^26 rows as number[][] would not fit in the V8 heap, and the
+  // JSON text of a large matrix is written as it is made instead of as one string
+  const row = (mat: Matrix, i: number) => Array.from(mat.data.subarray(i * k, (i + 1) * k));
   if (flags.json) {
-    io.out(
-      JSON.stringify({
-        template: meta.template,
-        qubits: circuit.qubits,
-        layers: meta.layers,
-        columns: k,
-        dtype,
-        bitOrder: 'little',
-        angles: Array.from(angles),
-        orthogonalityError: orthErr,
-        matrix: rows,
-        ...(meta.qasm !== undefined ? { qasm: meta.qasm, params: [...circuit.params] } : {}),
-        ...(meta.physicalQubits ? { physicalQubits: [...meta.physicalQubits] } : {}),
-        ...(imag ? { imag, globalPhase: m.globalPhase } : {}),
-      }),
-    );
+    const head = JSON.stringify({
+      template: meta.template,
+      qubits: circuit.qubits,
+      layers: meta.layers,
+      columns: k,
+      dtype,
+      bitOrder: 'little',
+      angles: Array.from(angles),
+      orthogonalityError: orthErr,
+      ...(meta.qasm !== undefined ? { qasm: meta.qasm, params: [...circuit.params] } : {}),
+      ...(meta.physicalQubits ? { physicalQubits: [...meta.physicalQubits] } : {}),
+      ...(m.im ? { globalPhase: m.globalPhase } : {}),
+    });
+    const matrices: [string, Matrix][] = [
+      ['matrix', m.re],
+      ...(m.im ? [['imag', m.im] as [string, Matrix]] : []),
+    ];
+    let text = `${head.slice(0, -1)}`;
+    const CHUNK = 1 << 16; // characters per write
+    for (const [name, mat] of matrices) {
+      text += `,${JSON.stringify(name)}:[`;
+      for (let i = 0; i < dim; i++) {
+        text += `${i ? ',' : ''}${JSON.stringify(row(mat, i))}`;
+        if (text.length >= CHUNK) {
+          io.out(text);
+          text = '';
+        }
+      }
+      text += ']';
+    }
+    io.out(`${text}}`);
     return 0;
   }
   io.out(
@@ -66,16 +82,20 @@ export function printUnitary(
       `max|U${complex ? '†' : 'ᵀ'}U − I| = ${orthErr.toExponential(2)}${complex ? '; complex: showing re (im)' : ''}`,
   );
   const shownIdx =
-    rows.length > 64
-      ? [...Array(32).keys(), -1, ...Array.from({ length: 32 }, (_, i) => rows.length - 32 + i)]
-      : [...rows.keys()];
+    dim > 64
+      ? [...Array(32).keys(), -1, ...Array.from({ length: 32 }, (_, i) => dim - 32 + i)]
+      : [...Array(dim).keys()];
   const cell = (v: number) => (v >= 0 ? ' ' : '') + v.toFixed(6);
   for (const i of shownIdx) {
     if (i < 0) io.out('  …');
-    else if (imag) {
-      const im = imag[i]!;
-      io.out(rows[i]!.map((v, j) => `${cell(v)}(${cell(im[j]!).trim()})`).join(' '));
-    } else io.out(rows[i]!.map(cell).join(' '));
+    else if (m.im) {
+      const im = row(m.im, i);
+      io.out(
+        row(m.re, i)
+          .map((v, j) => `${cell(v)}(${cell(im[j]!).trim()})`)
+          .join(' '),
+      );
+    } else io.out(row(m.re, i).map(cell).join(' '));
   }
   return 0;
 }

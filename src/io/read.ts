@@ -35,6 +35,8 @@ function kindOf(st: Stats): string {
   return 'not a regular file';
 }
 
+const article = (what: string) => (/^[aeiouAEIOU]/.test(what) ? `an ${what}` : `a ${what}`);
+
 function human(bytes: number): string {
   return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${bytes} bytes`;
 }
@@ -60,7 +62,7 @@ export function readFileBounded(file: string, maxBytes: number, what = 'file'): 
       throw new FileError(`cannot read ${describe(file)}: it is ${kindOf(st)}, expected a regular ${what}`);
     if (st.size > maxBytes)
       throw new FileError(
-        `${describe(file)} is ${human(st.size)}; a ${what} may be at most ${human(maxBytes)}`,
+        `${describe(file)} is ${human(st.size)}; ${article(what)} may be at most ${human(maxBytes)}`,
       );
     // +1 byte to see whether there is more than the bound (a growing file, a /proc file whose size is 0)
     let buf = Buffer.allocUnsafe(Math.min(Math.max(st.size, 4096), maxBytes) + 1);
@@ -69,7 +71,7 @@ export function readFileBounded(file: string, maxBytes: number, what = 'file'): 
       if (total === buf.length) {
         if (total > maxBytes)
           throw new FileError(
-            `${describe(file)} holds more than ${human(maxBytes)}; a ${what} may be at most that`,
+            `${describe(file)} holds more than ${human(maxBytes)}; ${article(what)} may be at most that`,
           );
         const next = Buffer.allocUnsafe(Math.min(2 * buf.length, maxBytes + 1));
         buf.copy(next, 0, 0, total);
@@ -98,7 +100,7 @@ export function readTextBounded(file: string, maxBytes: number, what = 'file'): 
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new FileError(`${describe(file)} is not UTF-8 text (expected a ${what})`);
+    throw new FileError(`${describe(file)} is not UTF-8 text (expected ${article(what)})`);
   }
 }
 

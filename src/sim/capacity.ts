@@ -40,3 +40,18 @@ export function assertCapacity(qubits: number, batch: number, dtype: RealDType, 
     );
   }
 }
+
+/**
+ * Throw `CapacityError` unless everything a command will hold at once fits this process's budget (the
+ * budget is per process, not per buffer: two 8 GiB factors alive together need 16 GiB). `parts` names each
+ * buffer and its bytes, so the message says what the total is made of.
+ */
+export function assertProcessBudget(what: string, parts: readonly (readonly [string, number])[]): void {
+  const total = parts.reduce((a, [, b]) => a + b, 0);
+  const budget = memoryBudget();
+  if (!(total <= budget)) {
+    throw new CapacityError(
+      `${what} would hold ${human(total)} at once (${parts.map(([n, b]) => `${n} ${human(b)}`).join(' + ')}); this process allows ${human(budget)} (set QPEFT_MAX_BYTES to change the budget)`,
+    );
+  }
+}

@@ -153,7 +153,7 @@ describe('item 1: paths in an adapter folder stay inside it, reads are bounded',
     editConfig(dir, (c) => {
       (c.config as Record<string, unknown>).qasmFile = 'big.qasm';
     });
-    refuseLoad(dir, FileError, /big\.qasm" is 40\.0 MiB; a OpenQASM file may be at most 16\.0 MiB/);
+    refuseLoad(dir, FileError, /big\.qasm" is 40\.0 MiB; an OpenQASM file may be at most 16\.0 MiB/);
   });
 
   it('a qasmFile inside the folder is read (the legitimate use still works)', () => {
