@@ -59,7 +59,7 @@ beforeAll(() => {
 /** Paths into a JSON value (keys and indices), for the mutators. */
 function paths(v: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []) {
   out.push(prefix);
-  if (Array.isArray(v)) v.forEach((e, i) => paths(e, [...prefix, i], out));
+  if (Array.isArray(v)) for (const [i, e] of v.entries()) paths(e, [...prefix, i], out);
   else if (v && typeof v === 'object') for (const [k, e] of Object.entries(v)) paths(e, [...prefix, k], out);
   return out;
 }
