@@ -105,7 +105,8 @@ function parseRun(file: string, text: string): Record<string, unknown> {
 
 /** Read a checkpoint of any of the three formats (typed error naming the file on anything else). */
 export function readCheckpoint(file: string): StoredRun {
-  const { tensors, metadata } = loadSafetensors(file);
+  // non-finite values are let through here so that the check below names the variable and refuses the resume
+  const { tensors, metadata } = loadSafetensors(file, { allowNonFinite: true });
   const format = metadata.format;
   if (
     (format !== TRAIN_CHECKPOINT_FORMAT && format !== LEGACY_FINETUNE && format !== LEGACY_PRETRAIN) ||
