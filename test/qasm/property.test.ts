@@ -75,7 +75,9 @@ describe('random circuits round trip', () => {
   it('a negated subnormal scale keeps a +0 offset (found by the property above: -5e-324·p0)', () => {
     const c = makeCircuit({ qubits: 2, gates: [ry(0, param('p0', -5e-324, 0))], params: PARAMS });
     const back = parseQasm(exportQasm(c, { unbound: true }));
-    const a = back.gates[0]!.angle as { scale: number; offset: number };
+    const g = back.gates[0]!;
+    if (g.name !== 'ry') throw new Error(`expected ry, got ${g.name}`);
+    const a = g.angle as { scale: number; offset: number };
     expect(a.scale).toBe(-5e-324);
     expect(Object.is(a.offset, 0)).toBe(true);
   });
