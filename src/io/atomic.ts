@@ -13,18 +13,13 @@
  * `writeFileAtomic` removes such orphans of its own target, and `removeOrphanedTemps` those of a whole
  * directory: a temporary file is an orphan when the process that made it is gone, so a concurrent writer's
  * file in progress is never touched.
+ *
+ * Failures (disk full, no permission, a read-only file system, a file where a folder should be) are
+ * `OutputError`s naming the target and the errno, never raw Node errors.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { makeDirs, outputError } from './output.ts';
 
 const TEMP = /^(.+)\.(\d+)\.[0-9a-z]+\.tmp$/;
 
@@ -72,10 +67,18 @@ function syncDir(dir: string): void {
   }
 }
 
-/** Write `data` to `file` atomically and durably (creating parent directories; see the module comment). */
+/**
+ * Write `data` to `file` atomically and durably (creating parent directories; see the module comment). A
+ * failed write is an `OutputError` (errno named) and leaves `file` as it was.
+ */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
-  mkdirSync(dir, { recursive: true });
+  try {
+    // one level at a time: a recursive mkdirSync never returns under /proc
+    makeDirs(dir);
+  } catch (e) {
+    throw outputError(dir, e, 'create the directory');
+  }
   removeOrphanedTemps(dir, path.basename(file));
   const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
   try {
@@ -91,7 +94,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw outputError(file, e);
   }
   syncDir(dir);
 }

@@ -93,9 +93,9 @@ export function prepareOutputDir(dir: string, what = '--out'): string | undefine
 
 /**
  * `mkdir -p`, one level at a time (Node 20's `mkdirSync(…, {recursive: true})` never returns on some pseudo
- * file systems: under /proc it loops). Returns the first directory it created, if any.
+ * file systems: under /proc it loops). Returns the first directory it created, if any; throws Node's error.
  */
-function makeDirs(dir: string): string | undefined {
+export function makeDirs(dir: string): string | undefined {
   const missing: string[] = [];
   let d = path.resolve(dir);
   for (;;) {
