@@ -16,7 +16,7 @@
 import { bindParameters, type Circuit, makeCircuit } from '../circuit/ir.ts';
 import { InputError } from '../errors.ts';
 import { type Coupling, routeCircuit } from '../qasm/connectivity.ts';
-import { translateGates } from '../qasm/export.ts';
+import { gateListStats, translateGates } from '../qasm/export.ts';
 import { formatNumber } from '../qasm/printer.ts';
 
 /** One gate of the optimised program (angles numeric: the program is bound). */
@@ -39,16 +39,7 @@ export function programStats(
   gates: readonly { name: string; wires: readonly number[] }[],
   qubits: number,
 ): ProgramStats {
-  const counts: Record<string, number> = {};
-  const level = new Array<number>(qubits).fill(0);
-  let twoQubit = 0;
-  for (const g of gates) {
-    counts[g.name] = (counts[g.name] ?? 0) + 1;
-    if (g.wires.length === 2) twoQubit++;
-    const d = Math.max(...g.wires.map((w) => level[w]!)) + 1;
-    for (const w of g.wires) level[w] = d;
-  }
-  return { counts, total: gates.length, twoQubit, depth: Math.max(0, ...level) };
+  return gateListStats(gates, qubits);
 }
 
 const TAU = 2 * Math.PI;

@@ -184,8 +184,8 @@ export interface QasmStats {
   readonly connectivity: ConnectivityReport & { readonly note: string };
 }
 
-/** Statistics of a target gate list: counts by name, two-qubit gates, depth (ASAP layering). */
-function targetStats(gates: readonly TargetGate[], qubits: number) {
+/** Statistics of a gate list: counts by name, two-qubit gates, depth (ASAP layering). */
+export function gateListStats(gates: readonly { name: string; wires: readonly number[] }[], qubits: number) {
   const counts: Record<string, number> = {};
   const level = new Array<number>(qubits).fill(0);
   let twoQubit = 0;
@@ -210,7 +210,7 @@ export function qasmStats(
   const s =
     basis === 'native'
       ? gateStats(circuit)
-      : targetStats(translateGates(circuit, basis, options.version ?? 3), circuit.qubits);
+      : gateListStats(translateGates(circuit, basis, options.version ?? 3), circuit.qubits);
   const conn = checkConnectivity(circuit, options.coupling ?? 'linear');
   const note = conn.fits
     ? `every two-qubit gate couples neighbours on the ${conn.coupling === 'custom' ? 'given' : conn.coupling} coupling map: no SWAP needed`
