@@ -117,6 +117,24 @@ export function markdownTable(rows: readonly ReportRow[], metric: MetricInfo): s
   });
 }
 
+/** Longest title line in characters: a longer title would widen the canvas far beyond the plot itself. */
+const TITLE_LINE_CHARS = 90;
+
+/** A title broken at spaces into lines of at most `max` characters (vega-lite draws an array as lines). */
+export function wrapTitle(title: string, max: number): string | string[] {
+  if (title.length <= max) return title;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of title.split(' ')) {
+    if (line && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 /** A Vega-Lite chart: metric (mean, with ± std bars) against trainable parameters on a log axis. */
 export function plotSpec(rows: readonly ReportRow[], metric: MetricInfo, title: string): VegaLiteSpec {
   const values = rows.map((r) => ({
@@ -160,7 +178,7 @@ export function plotSpec(rows: readonly ReportRow[], metric: MetricInfo, title: 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
-      text: title,
+      text: wrapTitle(title, TITLE_LINE_CHARS),
       subtitle: `mean ± std over seeds; ${metric.higherIsBetter ? 'higher' : 'lower'} is better`,
     },
     width,
