@@ -2,7 +2,8 @@
  * Point labels that never print over each other. Vega-Lite has no collision avoidance for text marks, so
  * the chart's scales are fixed here (explicit domains) and each label gets a position in data coordinates:
  * the first of a few candidate spots around its point (right, left, above, below, at growing distance)
- * whose box overlaps no placed label and no point. Text widths are estimated from the font size, with a
+ * whose box lies inside the plot area and overlaps no placed label, no point and no error bar; when all of
+ * those are taken, the free box nearest to the point anywhere inside the area (with a leader line). Text widths are estimated from the font size, with a
  * margin, since no font metrics are available before rendering.
  */
 
@@ -59,6 +60,70 @@ export function textWidth(text: string, size: number): number {
   return [...text].length * size * 0.6 + 2;
 }
 
+// Labels keep this far from the left and right edges of the plot area (the axis line and the legend).
+const EDGE = 2;
+// Grid step, in px, of the search for a free box once the preferred spots around a point are taken.
+const SCAN_STEP = 2;
+
+/** Area shared by two boxes (0 when apart), counting the `GAP` margin as `overlaps` does. */
+function overlapArea(a: Box, b: Box): number {
+  const dx = Math.min(a.x1, b.x1 + GAP) - Math.max(a.x0, b.x0 - GAP);
+  const dy = Math.min(a.y1, b.y1 + GAP) - Math.max(a.y0, b.y0 - GAP);
+  return dx > 0 && dy > 0 ? dx * dy : 0;
+}
+
+/**
+ * The `w`×`h` box inside the plot area (`width`×`height` px) that overlaps none of `taken` and lies nearest
+ * to the point (`cx`, `cy`), found on a `SCAN_STEP` grid. When the area is so full that no such box exists,
+ * the in-area box with the least overlap: a label is never pushed outside the plot, where it would sit on
+ * an axis or the legend.
+ */
+function nearestFreeBox(
+  cx: number,
+  cy: number,
+  w: number,
+  h: number,
+  width: number,
+  height: number,
+  taken: readonly Box[],
+): Box {
+  const xMax = Math.max(EDGE, width - EDGE - w);
+  const yMax = Math.max(0, height - h);
+  let best: Box | null = null;
+  let bestKey = Infinity;
+  let fallback: Box | null = null;
+  let fallbackKey = Infinity;
+  const along = (lo: number, hi: number) => {
+    const out: number[] = [];
+    for (let v = lo; v < hi; v += SCAN_STEP) out.push(v);
+    out.push(hi);
+    return out;
+  };
+  for (const x0 of along(EDGE, xMax)) {
+    for (const y0 of along(0, yMax)) {
+      const box = { x0, y0, x1: x0 + w, y1: y0 + h };
+      // distance from the point to the nearest point of the box
+      const dx = Math.max(box.x0 - cx, 0, cx - box.x1);
+      const dy = Math.max(box.y0 - cy, 0, cy - box.y1);
+      const dist = Math.hypot(dx, dy);
+      if (!taken.some((t) => overlaps(t, box))) {
+        if (dist < bestKey) {
+          best = box;
+          bestKey = dist;
+        }
+      } else if (!best) {
+        const area = taken.reduce((a, t) => a + overlapArea(box, t), 0);
+        const key = area * 1e6 + dist;
+        if (key < fallbackKey) {
+          fallback = box;
+          fallbackKey = key;
+        }
+      }
+    }
+  }
+  return best ?? fallback!;
+}
+
 /** Place one label per point without overlaps; see the module comment. */
 export function placeLabels(points: readonly LabelPoint[], layout: LabelLayout): PlacedLabel[] {
   const size = layout.fontSize ?? 10;
@@ -109,7 +174,7 @@ export function placeLabels(points: readonly LabelPoint[], layout: LabelLayout):
       for (const [lx, ly] of candidates) {
         const box = { x0: lx, y0: ly - h / 2, x1: lx + w, y1: ly + h / 2 };
         // Inside the plot area: outside it, text would run into the axes or the legend.
-        if (box.x0 < 2 || box.x1 > layout.width - 2 || box.y0 < 0 || box.y1 > layout.height) continue;
+        if (box.x0 < EDGE || box.x1 > layout.width - EDGE || box.y0 < 0 || box.y1 > layout.height) continue;
         if (taken.some((t) => overlaps(t, box))) continue;
         best = box;
         bestDist = Math.hypot(lx + (lx < p.cx ? w : 0) - p.cx, ly - p.cy);
@@ -117,9 +182,8 @@ export function placeLabels(points: readonly LabelPoint[], layout: LabelLayout):
       }
     }
     if (!best) {
-      // Nowhere free near the point: stack below everything placed so far (still no overlap).
-      const y = Math.max(...taken.map((t) => t.y1)) + h / 2 + 2;
-      best = { x0: p.cx + 10, y0: y - h / 2, x1: p.cx + 10 + w, y1: y + h / 2 };
+      // Nowhere free at the preferred spots: the free box nearest to the point anywhere in the area.
+      best = nearestFreeBox(p.cx, p.cy, w, h, layout.width, layout.height, taken);
       bestDist = Infinity;
     }
     taken.push(best);
