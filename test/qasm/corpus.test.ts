@@ -1,9 +1,10 @@
 /**
  * The corpus: real OpenQASM programs from public repositories (test/fixtures/qasm-corpus, sources and
- * licences in its README). Every file is either accepted or refused with a one-line located QasmParseError;
- * every accepted OpenQASM 2 file (at most 10 qubits, one register) equals quantum-circuit's simulation of the
- * same text. Accepted OpenQASM 3 files are counted, not compared here (their features are checked against
- * the hand-built matrices of qasm3.test.ts). The tallies are printed for the note.
+ * licences in its README). Every file is either accepted or refused with a one-line located QasmParseError,
+ * and every accepted file (at most 10 qubits) equals an independent simulation of the same text, global
+ * phase included: quantum-circuit's for OpenQASM 2 (one or several registers), and for OpenQASM 3 the
+ * evaluator of qasm3-ref.ts over qasm-ts's syntax tree. The whole unitary is compared up to 4 qubits
+ * (OpenQASM 2) or 5 (OpenQASM 3), the state from |0…0⟩ above. The tallies are printed for the note.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,13 +14,14 @@ import { quantumCircuitClass } from '../../src/interop/quantum-circuit.ts';
 import { parseQasmDetailed } from '../../src/qasm/index.ts';
 import { simulateComplex } from '../../src/sim/complex.ts';
 import { maxDiff, qcMatrixOf } from './helpers.ts';
+import { referenceQasm3 } from './qasm3-ref.ts';
 
 /**
  * quantum-circuit's state from |0…0⟩ for an OpenQASM 2 program on `n` qubits, as interleaved little-endian
  * amplitudes. Measurements are removed first (quantum-circuit would collapse the state) and every wire gets
  * an `id` so that its width is `n`; the bit order is calibrated on a one-gate probe.
  */
-function qcState(qasm2: string, n: number, reg: string): Float64Array {
+function qcState(qasm2: string, n: number): Float64Array {
   const QC = quantumCircuitClass();
   const run = (text: string) => {
     const qc = new QC();
@@ -33,7 +35,10 @@ function qcState(qasm2: string, n: number, reg: string): Float64Array {
   };
   const probe = run('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nx q[0];\nid q[1];\n');
   const big = probe.find((a) => Math.abs(a.amplitude.re) > 0.5)!.index === 2;
-  const ids = Array.from({ length: n }, (_, i) => `id ${reg}[${i}];`).join('\n');
+  // Every wire of every register (read from the text, in declaration order) gets an `id`.
+  const ids = [...qasm2.matchAll(/\bqreg\s+([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]/g)]
+    .flatMap(([, name, size]) => Array.from({ length: Number(size) }, (_, i) => `id ${name}[${i}];`))
+    .join('\n');
   const text = `${qasm2.replace(/measure[^;]*;/g, '')}\n${ids}\n`;
   const out = new Float64Array(2 * 2 ** n);
   for (const a of run(text)) {
@@ -63,13 +68,21 @@ function checkAgainstQc(
   c: { qubits: number },
   ours: ReturnType<typeof simulateComplex>,
   qasm2: string,
-  reg: string,
 ): void {
   if (c.qubits <= 4) {
     expect(maxDiff(ours, qcMatrixOf(qasm2.replace(/measure[^;]*;/g, '')))).toBeLessThan(1e-9);
     return;
   }
-  expect(column0Diff(ours, 2 ** c.qubits, qcState(qasm2, c.qubits, reg))).toBeLessThan(1e-7);
+  expect(column0Diff(ours, 2 ** c.qubits, qcState(qasm2, c.qubits))).toBeLessThan(1e-7);
+}
+
+/** Compare with qasm3-ref's evaluation over qasm-ts's tree: the whole matrix up to 5 qubits, else |0…0⟩'s state. */
+function checkAgainstRef3(c: { qubits: number }, text: string): void {
+  const ref = referenceQasm3(text, 5);
+  expect(ref.qubits).toBe(c.qubits);
+  const ours = simulateComplex(c as Parameters<typeof simulateComplex>[0], undefined, ref.cols);
+  expect(ours.cols).toBe(ref.cols);
+  expect(maxDiff(ours, ref)).toBeLessThan(1e-9);
 }
 
 const ROOT = path.join(import.meta.dirname, '..', 'fixtures', 'qasm-corpus');
@@ -85,9 +98,10 @@ const FILES = readdirSync(ROOT, { withFileTypes: true })
 interface Tally {
   accepted: string[];
   refused: Map<string, string[]>;
-  checked: { qc2: number; unchecked: string[] };
+  /** Accepted files found equal to quantum-circuit (OpenQASM 2, one register / several) and qasm3-ref. */
+  equal: { qc2: number; qc2multi: number; ref3: number };
 }
-const tally: Tally = { accepted: [], refused: new Map(), checked: { qc2: 0, unchecked: [] } };
+const tally: Tally = { accepted: [], refused: new Map(), equal: { qc2: 0, qc2multi: 0, ref3: 0 } };
 
 /** A short reason class for the summary: the message up to its first specific detail. */
 function reasonOf(detail: string): string {
@@ -135,27 +149,24 @@ describe(`the public corpus (${FILES.length} files)`, () => {
       tally.accepted.push(file);
       const c = parsed.circuit;
       expect(c.qubits).toBeLessThanOrEqual(10);
-      const ours = simulateComplex(c, undefined, c.qubits <= 4 ? 2 ** c.qubits : 1);
-      const reg = parsed.qregs.length === 1 ? parsed.qregs[0]!.name : 'q';
       if (parsed.version === 2) {
-        if (parsed.qregs.length !== 1) {
-          tally.checked.unchecked.push(file);
-          return;
-        }
-        checkAgainstQc(c, ours, text, reg);
-        tally.checked.qc2++;
+        checkAgainstQc(c, simulateComplex(c, undefined, c.qubits <= 4 ? 2 ** c.qubits : 1), text);
+        if (parsed.qregs.length === 1) tally.equal.qc2++;
+        else tally.equal.qc2multi++;
         return;
       }
-      // OpenQASM 3: no whole-file reference here (features are checked in qasm3.test.ts against dense-ref).
-      tally.checked.unchecked.push(file);
+      checkAgainstRef3(c, text);
+      tally.equal.ref3++;
     },
   );
 
-  it('prints the tallies', () => {
+  it('prints the tallies; every accepted file was found equal to an independent simulation', () => {
+    const { qc2, qc2multi, ref3 } = tally.equal;
     const lines = [
       `corpus: ${FILES.length} files, ${tally.accepted.length} accepted, ${FILES.length - tally.accepted.length} refused`,
-      `accepted and equal to quantum-circuit: ${tally.checked.qc2} OpenQASM 2; ` +
-        `accepted without a whole-file reference: ${tally.checked.unchecked.length}`,
+      `accepted and equal to an independent simulation: ${qc2 + qc2multi + ref3} of ${tally.accepted.length} ` +
+        `(quantum-circuit: ${qc2} OpenQASM 2 with one register, ${qc2multi} with several; ` +
+        `qasm-ts + qasm3-ref: ${ref3} OpenQASM 3)`,
       ...[...tally.refused]
         .sort((a, b) => b[1].length - a[1].length)
         .map(([r, f]) => `  refused ${f.length}: ${r}`),
@@ -164,5 +175,8 @@ describe(`the public corpus (${FILES.length} files)`, () => {
     expect(tally.accepted.length + [...tally.refused.values()].reduce((a, f) => a + f.length, 0)).toBe(
       FILES.length,
     );
+    // A file whose reference failed or disagreed has already failed its own test; this catches any path
+    // that accepts a file without counting it as checked.
+    expect(qc2 + qc2multi + ref3).toBe(tally.accepted.length);
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * The corpus's OpenQASM 3 reference (qasm3-ref.ts) checked on its own, against matrices written here by
+ * hand with dense-ref.ts: before it can vouch for the importer, it has to be right where the answer is
+ * known, and it has to refuse what it does not implement rather than return something.
+ */
+import { describe, expect, it } from 'vitest';
+import { Dense, H, P, S, U, X, Z } from './dense-ref.ts';
+import { maxDiff } from './helpers.ts';
+import { forQasmTs, referenceQasm3 } from './qasm3-ref.ts';
+
+const ref = (body: string, head = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n') =>
+  referenceQasm3(head + body, 5);
+const close = (body: string, d: Dense, head?: string) => {
+  const r = ref(body, head);
+  expect(r.qubits).toBe(d.n);
+  expect(maxDiff(r, d)).toBeLessThan(1e-12);
+};
+
+describe('qasm3-ref (the corpus reference) against hand-built matrices', () => {
+  it('registers are laid out in declaration order; h then cx is the Bell circuit', () => {
+    close('qubit[1] a;\nqubit[2] b;\nh a[0];\ncx a[0], b[1];\n', new Dense(3).g(H, 0).g(X, 2, [0]));
+  });
+
+  it('physical qubits: the width is the largest index + 1, unused wires included', () => {
+    expect(forQasmTs('OPENQASM 3.0;\nqubit $2;\nx $2;\n').physical).toBe(3);
+    close('x $2;\ncx $2, $0;\n', new Dense(3).g(X, 2).g(X, 0, [2]));
+  });
+
+  it('without stdgates.inc, `gate cx a, b {}` is a new, empty gate: the identity', () => {
+    close(
+      'qubit[2] q;\ngate cx a, b { }\nU(pi, 0, pi) q[0];\ncx q[0], q[1];\n',
+      new Dense(2).g(X, 0),
+      'OPENQASM 3.0;\n',
+    );
+  });
+
+  it('modifiers: ctrl @ gphase is the phase gate, inv @ s is sdg, pow(2) @ s is z, negctrl fires on |0⟩', () => {
+    close('qubit[1] q;\nctrl @ gphase(0.7) q[0];\n', new Dense(1).g(P(0.7), 0));
+    close('qubit[1] q;\ninv @ s q[0];\n', new Dense(1).g(P(-Math.PI / 2), 0));
+    close('qubit[1] q;\npow(2) @ s q[0];\n', new Dense(1).g(Z, 0));
+    close('qubit[1] q;\npow(-1) @ s q[0];\n', new Dense(1).g(P(-Math.PI / 2), 0));
+    close('qubit[2] q;\nnegctrl @ x q[1], q[0];\n', new Dense(2).g(X, 0, [], [1]));
+    close('qubit[3] q;\nctrl(2) @ x q[2], q[0], q[1];\n', new Dense(3).g(X, 1, [2, 0]));
+    close('qubit[2] q;\ninv @ ctrl @ s q[0], q[1];\n', new Dense(2).g(P(-Math.PI / 2), 1, [0]));
+  });
+
+  it('gphase multiplies the whole matrix; user gates compose their bodies with parameters', () => {
+    close('qubit[2] q;\ngphase(0.3);\nh q[1];\n', new Dense(2).g(H, 1).phase(0.3));
+    close(
+      'gate g(a, b) x, y { U(a, 0, b) y; cx y, x; s x; }\nqubit[2] q;\ng(0.4, 1.1) q[1], q[0];\n',
+      new Dense(2)
+        .g(U(0.4, 0, 1.1), 0)
+        .g(X, 1, [0])
+        .g(S, 1),
+    );
+  });
+
+  it('stdgates.inc u3 and u2 carry the gphase the specification writes into them', () => {
+    close(
+      'qubit[1] q;\nu3(0.5, 0.2, 0.9) q[0];\n',
+      new Dense(1).g(U(0.5, 0.2, 0.9), 0).phase(-(0.2 + 0.9) / 2),
+    );
+    close(
+      'qubit[1] q;\nu2(0.2, 0.9) q[0];\n',
+      new Dense(1).g(U(Math.PI / 2, 0.2, 0.9), 0).phase(-(0.2 + 0.9) / 2),
+    );
+  });
+
+  it('classical control at compile time: uint bits, ranges with negative steps, sets, while, int wrap', () => {
+    // uint[4] 6 = 0b0110: x on wires 1 and 2.
+    close(
+      'qubit[4] q;\nuint[4] v = 6;\nfor uint i in [0:3] { if (bool(v[i])) x q[i]; }\n',
+      new Dense(4).g(X, 1).g(X, 2),
+    );
+    // [3:-1:1] runs 3, 2, 1 (the end is inclusive); {0, 2} runs 0 and 2.
+    close(
+      'qubit[4] q;\nfor int i in [3:-1:1] { x q[i]; }\nfor int i in {0, 2} { h q[i]; }\n',
+      new Dense(4).g(X, 3).g(X, 2).g(X, 1).g(H, 0).g(H, 2),
+    );
+    // while counts down three times: three x on one wire = one x.
+    close('qubit[1] q;\nint n = 3;\nwhile (n > 0) { x q[0]; n = n - 1; }\n', new Dense(1).g(X, 0));
+    // int[3] holds −4…3: 5 wraps to −3, so the branch on a < 0 runs.
+    close('qubit[1] q;\nint[3] a = 5;\nif (a < 0) { x q[0]; } else { h q[0]; }\n', new Dense(1).g(X, 0));
+    // int / int is integer division (7 / 2 = 3).
+    close('qubit[1] q;\nint a = 7 / 2;\nif (a == 3) x q[0];\n', new Dense(1).g(X, 0));
+  });
+
+  it('measurement at the end and reset at the start are allowed; anything else is refused', () => {
+    close('qubit[1] q;\nbit c;\nreset q;\nx q[0];\nc = measure q[0];\n', new Dense(1).g(X, 0));
+    expect(() => ref('qubit[1] q;\nbit c;\nc = measure q[0];\nx q[0];\n')).toThrow(/after its measurement/);
+    expect(() => ref('qubit[1] q;\nx q[0];\nreset q;\n')).toThrow(/reset of wire 0/);
+    expect(() => ref('qubit[1] q;\npow(0.5) @ x q[0];\n')).toThrow(/non-integer pow/);
+    expect(() => ref('qubit[1] q;\nfoo q[0];\n')).toThrow();
+  });
+
+  it('a different angle gives a different matrix (the comparison is not vacuous)', () => {
+    const a = ref('qubit[1] q;\nrx(0.3) q[0];\n');
+    const b = ref('qubit[1] q;\nrx(0.3001) q[0];\n');
+    expect(maxDiff(a, b)).toBeGreaterThan(1e-5);
+  });
+});

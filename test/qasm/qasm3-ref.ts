@@ -1,0 +1,662 @@
+/**
+ * An independent whole-file reference for OpenQASM 3 programs: qasm-ts (a different parser, a dev
+ * dependency) reads the text, and the evaluator below walks its syntax tree and applies the gates as dense
+ * matrices built from the hand-written ones in dense-ref.ts. Nothing here is shared with src/qasm: the
+ * classical semantics (typed integers, loops, branches), the standard library, gate definitions and
+ * modifiers are written again from the OpenQASM 3 specification.
+ *
+ * Scope: what the accepted corpus files use (registers and physical qubits, `gate` definitions with
+ * parameters, `ctrl @` / `negctrl @` / `inv @` / integer `pow(k) @`, `gphase`, `for` over ranges and sets,
+ * `while`, `if`/`else`, `bool`/`int[n]`/`uint[n]`/`float`/`angle[n]` variables with bit reads, barriers,
+ * delays, reset before any gate and measurement at the end). Anything else throws, so a file that needs
+ * more makes the corpus test fail instead of passing unchecked.
+ *
+ * qasm-ts 2.1 cannot read a few spellings that the specification allows; `forQasmTs` rewrites them to an
+ * equivalent program first (physical qubits become a register, see there).
+ */
+import { parseString } from 'qasm-ts';
+import {
+  type C,
+  cexp,
+  Dense,
+  H,
+  I2,
+  type M2,
+  P,
+  RX,
+  RY,
+  RZ,
+  S,
+  SX,
+  scaled,
+  T,
+  U,
+  X,
+  Y,
+  Z,
+} from './dense-ref.ts';
+
+// qasm-ts nodes are plain class instances; the evaluator dispatches on the class name.
+// biome-ignore lint/suspicious/noExplicitAny: an untyped foreign syntax tree, checked field by field below
+type Node = any;
+const kind = (n: Node): string => n?.constructor?.name ?? typeof n;
+
+class RefError extends Error {}
+const fail = (what: string): never => {
+  throw new RefError(`qasm3-ref: ${what}`);
+};
+
+/**
+ * Rewrite the spellings qasm-ts 2.1 does not read into equivalent OpenQASM 3:
+ * - physical qubits: `qubit $n;` declarations are dropped and `$n` becomes `PHYSICAL[n]` of one register
+ *   declared after the version line, `max n + 1` wide (the specification's width for physical programs);
+ * - a `for` loop variable without a type gets `int` (older 3.0 drafts allowed it untyped);
+ * - `bit b = measure …;` becomes `bit b; b = measure …;`;
+ * - comments are removed and the program is put on one line (qasm-ts 2.1 fails on `h q;⏎ } else {`).
+ * Each is a token-level change that cannot alter the program's unitary.
+ */
+export function forQasmTs(text: string): { text: string; physical: number } {
+  let width = 0;
+  for (const m of text.matchAll(/\$(\d+)/g)) width = Math.max(width, Number(m[1]) + 1);
+  let t = text.replace(/\bqubit\s+\$\d+\s*;/g, '').replace(/\$(\d+)/g, 'PHYSICAL[$1]');
+  if (width > 0) {
+    const decl = `qubit[${width}] PHYSICAL;`;
+    const v = /OPENQASM\s+[\d.]+\s*;/.exec(t);
+    t = v
+      ? `${t.slice(0, v.index + v[0].length)}\n${decl}${t.slice(v.index + v[0].length)}`
+      : `${decl}\n${t}`;
+  }
+  t = t.replace(/\bfor\s+([A-Za-z_]\w*)\s+in\b/g, 'for int $1 in');
+  t = t.replace(/\bbit\s+([A-Za-z_]\w*)\s*=\s*measure\b/g, 'bit $1; $1 = measure');
+  t = t
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\/\/[^\n]*/g, '')
+    .replace(/\s*\n\s*/g, ' ');
+  return { text: t, physical: width };
+}
+
+/** A k-qubit unitary as a dense 2^k × 2^k matrix; local bit j is the gate's j-th qubit argument. */
+type Op = { k: number; re: Float64Array; im: Float64Array };
+
+const opOf = (d: Dense): Op => ({ k: d.n, re: d.re, im: d.im });
+const one = (m: M2): Op => opOf(new Dense(1).g(m, 0));
+const ctrl1 = (m: M2): Op => opOf(new Dense(2).g(m, 1, [0]));
+
+/** Add `n` controls (bits 0…n−1 of the new op; `neg` for controls that fire on |0⟩). */
+function controlled(op: Op, n: number, neg: boolean): Op {
+  const k = op.k + n;
+  const dim = 2 ** k;
+  const sub = 2 ** op.k;
+  const re = new Float64Array(dim * dim);
+  const im = new Float64Array(dim * dim);
+  const fire = neg ? 0 : 2 ** n - 1;
+  for (let i = 0; i < dim; i++) {
+    const ci = i & (2 ** n - 1);
+    if (ci !== fire) {
+      re[i * dim + i] = 1;
+      continue;
+    }
+    for (let j = 0; j < dim; j++) {
+      if ((j & (2 ** n - 1)) !== fire) continue;
+      re[i * dim + j] = op.re[(i >> n) * sub + (j >> n)]!;
+      im[i * dim + j] = op.im[(i >> n) * sub + (j >> n)]!;
+    }
+  }
+  return { k, re, im };
+}
+
+function adjoint(op: Op): Op {
+  const dim = 2 ** op.k;
+  const re = new Float64Array(dim * dim);
+  const im = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++)
+    for (let j = 0; j < dim; j++) {
+      re[i * dim + j] = op.re[j * dim + i]!;
+      im[i * dim + j] = -op.im[j * dim + i]!;
+    }
+  return { k: op.k, re, im };
+}
+
+/** A register of 2^n rows and `cols` columns that ops multiply from the left (row-major). */
+class Sim {
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  constructor(
+    readonly n: number,
+    readonly cols: number,
+  ) {
+    this.re = new Float64Array(2 ** n * cols);
+    this.im = new Float64Array(2 ** n * cols);
+    if (cols === 1) this.re[0] = 1;
+    else for (let i = 0; i < cols; i++) this.re[i * cols + i] = 1;
+  }
+  /** Apply `op` with its local bit j on wire `wires[j]`. */
+  apply(op: Op, wires: number[]): void {
+    if (new Set(wires).size !== wires.length) fail(`a gate names one qubit twice (${wires.join(', ')})`);
+    const sub = 2 ** op.k;
+    const offs = new Array<number>(sub);
+    for (let j = 0; j < sub; j++) {
+      let o = 0;
+      for (let b = 0; b < op.k; b++) if ((j >> b) & 1) o |= 1 << wires[b]!;
+      offs[j] = o;
+    }
+    const mask = wires.reduce((m, w) => m | (1 << w), 0);
+    const ar = new Float64Array(sub);
+    const ai = new Float64Array(sub);
+    const { re, im, cols } = this;
+    for (let base = 0; base < 2 ** this.n; base++) {
+      if (base & mask) continue;
+      for (let c = 0; c < cols; c++) {
+        for (let j = 0; j < sub; j++) {
+          ar[j] = re[(base | offs[j]!) * cols + c]!;
+          ai[j] = im[(base | offs[j]!) * cols + c]!;
+        }
+        for (let i = 0; i < sub; i++) {
+          let sr = 0;
+          let si = 0;
+          for (let j = 0; j < sub; j++) {
+            const mr = op.re[i * sub + j]!;
+            const mi = op.im[i * sub + j]!;
+            sr += mr * ar[j]! - mi * ai[j]!;
+            si += mr * ai[j]! + mi * ar[j]!;
+          }
+          re[(base | offs[i]!) * cols + c] = sr;
+          im[(base | offs[i]!) * cols + c] = si;
+        }
+      }
+    }
+  }
+}
+
+/** The product of `ops` applied in order (for gate bodies and powers). */
+function compose(k: number, steps: { op: Op; wires: number[] }[]): Op {
+  const s = new Sim(k, 2 ** k);
+  for (const st of steps) s.apply(st.op, st.wires);
+  return { k, re: s.re, im: s.im };
+}
+
+const phaseOp = (phi: number): Op => {
+  const [c, s] = cexp(phi);
+  return { k: 0, re: Float64Array.of(c), im: Float64Array.of(s) };
+};
+
+/**
+ * The OpenQASM 3 specification's stdgates.inc as matrices (its "mathematical descriptions"), including the
+ * `gphase` it puts into u2 and u3: u3(θ,φ,λ) = e^{−i(φ+λ)/2}·U(θ,φ,λ).
+ */
+const STDGATES: Record<string, (a: number[]) => Op> = {
+  p: ([l]) => one(P(l!)),
+  phase: ([l]) => one(P(l!)),
+  x: () => one(X),
+  y: () => one(Y),
+  z: () => one(Z),
+  h: () => one(H),
+  s: () => one(S),
+  sdg: () => one(P(-Math.PI / 2)),
+  t: () => one(T),
+  tdg: () => one(P(-Math.PI / 4)),
+  sx: () => one(SX),
+  rx: ([t]) => one(RX(t!)),
+  ry: ([t]) => one(RY(t!)),
+  rz: ([t]) => one(RZ(t!)),
+  cx: () => ctrl1(X),
+  CX: () => ctrl1(X),
+  cy: () => ctrl1(Y),
+  cz: () => ctrl1(Z),
+  cp: ([l]) => ctrl1(P(l!)),
+  cphase: ([l]) => ctrl1(P(l!)),
+  crx: ([t]) => ctrl1(RX(t!)),
+  cry: ([t]) => ctrl1(RY(t!)),
+  crz: ([t]) => ctrl1(RZ(t!)),
+  ch: () => ctrl1(H),
+  swap: () => opOf(new Dense(2).swap(0, 1)),
+  ccx: () => opOf(new Dense(3).g(X, 2, [0, 1])),
+  cswap: () => opOf(new Dense(3).g(X, 1, [0, 2]).g(X, 2, [0, 1]).g(X, 1, [0, 2])),
+  cu: ([t, p, l, g]) => opOf(new Dense(2).g(P(g!), 0).g(U(t!, p!, l!), 1, [0])),
+  id: () => one(I2),
+  u1: ([l]) => one(P(l!)),
+  u2: ([p, l]) => one(scaled(U(Math.PI / 2, p!, l!), cexp(-(p! + l!) / 2) as C)),
+  u3: ([t, p, l]) => one(scaled(U(t!, p!, l!), cexp(-(p! + l!) / 2) as C)),
+};
+const STD_ARITY: Record<string, number> = {
+  p: 1,
+  phase: 1,
+  rx: 1,
+  ry: 1,
+  rz: 1,
+  cp: 1,
+  cphase: 1,
+  crx: 1,
+  cry: 1,
+  crz: 1,
+  u1: 1,
+  u2: 2,
+  u3: 3,
+  cu: 4,
+};
+
+/** A classical value with the type that decides its arithmetic. */
+type Val = { t: 'int' | 'uint' | 'float' | 'bool' | 'angle' | 'bit'; w: number | null; v: number };
+
+const wrapInt = (v: number, t: Val['t'], w: number | null): number => {
+  if (w === null) return v;
+  const m = 2 ** w;
+  if (t === 'uint' || t === 'bit') return ((v % m) + m) % m;
+  if (t === 'int') {
+    const u = ((v % m) + m) % m;
+    return u >= m / 2 ? u - m : u;
+  }
+  return v;
+};
+
+function coerce(v: Val, t: Val['t'], w: number | null): Val {
+  switch (t) {
+    case 'bool':
+      return { t, w: null, v: v.v !== 0 ? 1 : 0 };
+    case 'int':
+    case 'uint':
+    case 'bit':
+      return { t, w, v: wrapInt(Math.trunc(v.v), t, w) };
+    case 'angle': {
+      const x = ((v.v % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI);
+      if (w === null) return { t, w, v: x };
+      const steps = 2 ** w;
+      return { t, w, v: ((Math.round((x / (2 * Math.PI)) * steps) % steps) * 2 * Math.PI) / steps };
+    }
+    default:
+      return { t: 'float', w, v: w === 32 ? Math.fround(v.v) : v.v };
+  }
+}
+
+type Gate =
+  | { params: string[]; qubits: string[]; body: Node[] }
+  | { std: (a: number[]) => Op; arity: number };
+
+/** The reference result: the state or unitary on `qubits` wires, wire w = bit w of the row index. */
+export interface RefSim {
+  qubits: number;
+  /** 2^qubits. */
+  rows: number;
+  cols: number;
+  re: Float64Array;
+  im: Float64Array;
+}
+
+/**
+ * Simulate an OpenQASM 3 program with qasm-ts's parser and this file's evaluator: the whole unitary
+ * (`cols` = 2^n) when it has at most `wholeUpTo` qubits, else the state from |0…0⟩.
+ */
+export function referenceQasm3(text: string, wholeUpTo = 4): RefSim {
+  const { text: src } = forQasmTs(text);
+  const ast = parseString(src, 3) as Node[];
+  const regs = new Map<string, number[]>();
+  let width = 0;
+  for (const n of ast) {
+    if (kind(n) !== 'QuantumDeclaration') continue;
+    const size = n.size === null || n.size === undefined ? 1 : evalNum(n.size, new Map());
+    const name = n.identifier.name as string;
+    if (regs.has(name)) fail(`register ${name} declared twice`);
+    regs.set(
+      name,
+      Array.from({ length: size }, (_, i) => width + i),
+    );
+    width += size;
+  }
+  const sim = new Sim(width, width <= wholeUpTo ? 2 ** width : 1);
+  const touched = new Set<number>();
+  const measured = new Set<number>();
+  const gates = new Map<string, Gate>();
+  let steps = 0;
+
+  function evalNum(e: Node, env: Map<string, Val>): number {
+    return evalVal(e, env).v;
+  }
+
+  function typeOf(ct: Node, env: Map<string, Val>): { t: Val['t']; w: number | null } {
+    const size = (s: Node): number | null =>
+      s === null || s === undefined ? null : typeof s === 'number' ? s : evalNum(s, env);
+    switch (kind(ct)) {
+      case 'IntType':
+        return { t: 'int', w: size(ct.size) };
+      case 'UIntType':
+        return { t: 'uint', w: size(ct.size) };
+      case 'BitType':
+        return { t: 'bit', w: size(ct.size) ?? 1 };
+      case 'BoolType':
+        return { t: 'bool', w: null };
+      case 'AngleType':
+        return { t: 'angle', w: size(ct.size) };
+      case 'FloatType':
+        return { t: 'float', w: size(ct.width) };
+      default:
+        return fail(`unsupported classical type ${kind(ct)}`);
+    }
+  }
+
+  function evalVal(e: Node, env: Map<string, Val>): Val {
+    switch (kind(e)) {
+      case 'IntegerLiteral':
+        return { t: 'int', w: null, v: Number(e.value) };
+      case 'FloatLiteral':
+      case 'NumericLiteral':
+        return { t: 'float', w: null, v: Number(e.value) };
+      case 'BooleanLiteral':
+        return { t: 'bool', w: null, v: e.value ? 1 : 0 };
+      case 'Pi':
+        return { t: 'float', w: null, v: Math.PI };
+      case 'Tau':
+        return { t: 'float', w: null, v: 2 * Math.PI };
+      case 'Euler':
+        return { t: 'float', w: null, v: Math.E };
+      case 'Identifier': {
+        const v = env.get(e.name);
+        if (!v) return fail(`unknown name ${e.name}`);
+        return v;
+      }
+      case 'SubscriptedIdentifier': {
+        const v = env.get(e.name);
+        if (!v) return fail(`unknown name ${e.name}`);
+        const i = evalNum(e.subscript, env);
+        if (v.w === null || i < 0 || i >= v.w) fail(`bit ${i} of ${e.name} out of range`);
+        const u = v.v < 0 ? v.v + 2 ** v.w! : v.v;
+        return { t: 'bit', w: 1, v: Math.floor(u / 2 ** i) % 2 };
+      }
+      case 'Unary': {
+        const x = evalVal(e.operand, env);
+        if (e.op === '-') return { ...x, v: -x.v };
+        if (e.op === '!') return { t: 'bool', w: null, v: x.v ? 0 : 1 };
+        return fail(`unary ${e.op}`);
+      }
+      case 'Cast': {
+        const ty = typeOf(e.type, env);
+        return coerce(evalVal(e.operand, env), ty.t, ty.w);
+      }
+      case 'Arithmetic': {
+        const l = evalVal(e.left, env);
+        const r = evalVal(e.right, env);
+        const ints = ['int', 'uint', 'bit', 'bool'];
+        const integral = ints.includes(l.t) && ints.includes(r.t);
+        const res = (v: number): Val => (integral ? { t: 'int', w: null, v } : { t: 'float', w: null, v });
+        switch (e.op) {
+          case '+':
+            return res(l.v + r.v);
+          case '-':
+            return res(l.v - r.v);
+          case '*':
+            return res(l.v * r.v);
+          case '/':
+            return integral ? res(Math.trunc(l.v / r.v)) : res(l.v / r.v);
+          case '%':
+            return res(l.v % r.v);
+          case '**':
+            return res(l.v ** r.v);
+        }
+        return fail(`operator ${e.op}`);
+      }
+      case 'Binary': {
+        const l = evalVal(e.left, env);
+        const b = (x: boolean): Val => ({ t: 'bool', w: null, v: x ? 1 : 0 });
+        if (e.op === '&&') return b(l.v !== 0 && evalVal(e.right, env).v !== 0);
+        if (e.op === '||') return b(l.v !== 0 || evalVal(e.right, env).v !== 0);
+        const r = evalVal(e.right, env);
+        switch (e.op) {
+          case '==':
+            return b(l.v === r.v);
+          case '!=':
+            return b(l.v !== r.v);
+          case '<':
+            return b(l.v < r.v);
+          case '<=':
+            return b(l.v <= r.v);
+          case '>':
+            return b(l.v > r.v);
+          case '>=':
+            return b(l.v >= r.v);
+        }
+        return fail(`operator ${e.op}`);
+      }
+      case 'TrigFunction':
+      case 'MathFunction':
+        return fail(`${kind(e)} is not needed by the corpus yet`);
+      default:
+        return fail(`expression ${kind(e)}`);
+    }
+  }
+
+  /** Wires named by a qubit operand (a whole register broadcasts). */
+  function wiresOf(q: Node, qenv: Map<string, number[]>, env: Map<string, Val>): number[] {
+    const name = q.name as string;
+    const reg = qenv.get(name) ?? regs.get(name);
+    if (!reg) return fail(`unknown qubit ${name}`);
+    if (kind(q) === 'SubscriptedIdentifier') {
+      const s = q.subscript;
+      if (kind(s) === 'Range') {
+        const a = evalNum(s.start, env);
+        const b = evalNum(s.end, env);
+        const st = s.step ? evalNum(s.step, env) : 1;
+        const out: number[] = [];
+        for (let i = a; st > 0 ? i <= b : i >= b; i += st) out.push(reg[i]!);
+        return out;
+      }
+      const i = evalNum(s, env);
+      if (!Number.isInteger(i) || i < 0 || i >= reg.length) fail(`${name}[${i}] out of range`);
+      return [reg[i]!];
+    }
+    return reg;
+  }
+
+  /** The op a (possibly modified) gate call applies, with its qubit count. */
+  function gateOp(call: Node, env: Map<string, Val>): Op {
+    const name = call.quantumGateName.name as string;
+    const args: number[] = (call.parameters?.args ?? []).map((a: Node) => evalNum(a, env));
+    let op: Op;
+    if (name === 'U') {
+      if (args.length !== 3) fail('U takes 3 angles');
+      op = one(U(args[0]!, args[1]!, args[2]!));
+    } else if (name === 'gphase') {
+      if (args.length !== 1) fail('gphase takes 1 angle');
+      op = phaseOp(args[0]!);
+    } else {
+      const g = gates.get(name) ?? fail(`unknown gate ${name}`);
+      if ('std' in g) {
+        if (args.length !== g.arity) fail(`${name} takes ${g.arity} angles, got ${args.length}`);
+        op = g.std(args);
+      } else {
+        if (args.length !== g.params.length) fail(`${name} takes ${g.params.length} angles`);
+        const inner = new Map<string, Val>(args.map((v, i) => [g.params[i]!, { t: 'float', w: null, v }]));
+        const qenv = new Map(g.qubits.map((q, i) => [q, [i]]));
+        const seq: { op: Op; wires: number[] }[] = [];
+        for (const st of g.body) {
+          const k = kind(st);
+          if (k === 'QuantumBarrier') continue;
+          if (k !== 'QuantumGateCall') fail(`${k} inside gate ${name}`);
+          const sub = gateOp(st, inner);
+          const wires = st.qubits.map((q: Node) => wiresOf(q, qenv, inner));
+          if (sub.k === 0) seq.push({ op: sub, wires: [] });
+          else for (const ws of broadcast(wires, sub.k)) seq.push({ op: sub, wires: ws });
+        }
+        op = compose(g.qubits.length, seq);
+      }
+    }
+    // Modifiers apply right to left: `inv @ ctrl @ g` is inv(ctrl(g)).
+    const mods: Node[] = [...(call.modifiers ?? [])].reverse();
+    for (const m of mods) {
+      const arg = m.argument ? evalNum(m.argument, env) : 1;
+      switch (m.modifier) {
+        case 0: // ctrl
+        case 1: // negctrl
+          op = controlled(op, arg, m.modifier === 1);
+          break;
+        case 2:
+          op = adjoint(op);
+          break;
+        case 3: {
+          if (!Number.isInteger(arg)) fail('non-integer pow is not needed by the corpus yet');
+          const base = arg < 0 ? adjoint(op) : op;
+          const seq = Array.from({ length: Math.abs(arg) }, () => ({
+            op: base,
+            wires: Array.from({ length: op.k }, (_, i) => i),
+          }));
+          op = compose(op.k, seq);
+          break;
+        }
+        default:
+          fail(`modifier ${m.modifier}`);
+      }
+    }
+    return op;
+  }
+
+  /** OpenQASM's broadcast: registers of equal length pair up index by index, single qubits repeat. */
+  function broadcast(wires: number[][], k: number): number[][] {
+    if (wires.length !== k) fail(`gate takes ${k} qubits, given ${wires.length}`);
+    const len = Math.max(...wires.map((w) => w.length));
+    return Array.from({ length: len }, (_, i) =>
+      wires.map((w) => (w.length === 1 ? w[0]! : (w[i] ?? fail('registers of different lengths')))),
+    );
+  }
+
+  class Break {}
+  class Continue {}
+
+  function run(stmts: Node[], env: Map<string, Val>): void {
+    for (const st of stmts) {
+      if (++steps > 1e6) fail('more than a million steps');
+      switch (kind(st)) {
+        case 'Version':
+        case 'QuantumDeclaration':
+        case 'QuantumBarrier':
+        case 'QuantumDelay':
+        case 'SubroutineDefinition':
+          break;
+        case 'Include': {
+          const f = String(st.filename).replace(/["']/g, '');
+          if (f !== 'stdgates.inc') fail(`include ${f}`);
+          for (const [name, std] of Object.entries(STDGATES))
+            gates.set(name, { std, arity: STD_ARITY[name] ?? 0 });
+          break;
+        }
+        case 'QuantumGateDefinition': {
+          const name = st.name.name as string;
+          if (gates.has(name) || name === 'U' || name === 'gphase') fail(`gate ${name} defined twice`);
+          gates.set(name, {
+            params: (st.params?.args ?? []).map((p: Node) => p.name as string),
+            qubits: st.qubits.map((q: Node) => q.name as string),
+            body: st.body.statements,
+          });
+          break;
+        }
+        case 'ClassicalDeclaration': {
+          if (kind(st.classicalType) === 'StretchType' || kind(st.classicalType) === 'DurationType') break;
+          const ty = typeOf(st.classicalType, env);
+          const init = st.initializer ? evalVal(st.initializer, env) : { t: ty.t, w: ty.w, v: 0 };
+          env.set(st.identifier.name, coerce(init, ty.t, ty.w));
+          break;
+        }
+        case 'AssignmentStatement': {
+          const lv = st.leftValue;
+          if (kind(lv) !== 'Identifier') fail(`assignment to ${kind(lv)}`);
+          const old = env.get(lv.name) ?? fail(`assignment to undeclared ${lv.name}`);
+          env.set(lv.name, coerce(evalVal(st.rightValue, env), old.t, old.w));
+          break;
+        }
+        case 'QuantumGateCall': {
+          const op = gateOp(st, env);
+          if (op.k === 0) {
+            if (st.qubits.length) fail('gphase on qubits');
+            sim.apply(op, []);
+            break;
+          }
+          const wires = st.qubits.map((q: Node) => wiresOf(q, new Map(), env));
+          for (const ws of broadcast(wires, op.k)) {
+            for (const w of ws) {
+              if (measured.has(w)) fail(`gate on wire ${w} after its measurement`);
+              touched.add(w);
+            }
+            sim.apply(op, ws);
+          }
+          break;
+        }
+        case 'QuantumReset':
+          for (const w of wiresOf(st.identifier, new Map(), env))
+            if (touched.has(w) || measured.has(w)) fail(`reset of wire ${w} after it was used`);
+          break;
+        case 'QuantumMeasurementAssignment':
+        case 'QuantumMeasurement': {
+          const m = kind(st) === 'QuantumMeasurement' ? st : st.quantumMeasurement;
+          for (const q of m.identifierList) for (const w of wiresOf(q, new Map(), env)) measured.add(w);
+          break;
+        }
+        case 'BranchingStatement': {
+          const c = evalVal(st.condition, env).v !== 0;
+          const body = c ? st.trueBody : st.falseBody;
+          if (body) runShared(body.statements, new Map(env), env);
+          break;
+        }
+        case 'ForLoopStatement': {
+          const set = st.indexSet;
+          let values: number[];
+          if (kind(set) === 'Range') {
+            const a = evalNum(set.start, env);
+            const b = evalNum(set.end, env);
+            const s = set.step ? evalNum(set.step, env) : 1;
+            if (s === 0) fail('range step 0');
+            values = [];
+            for (let i = a; s > 0 ? i <= b : i >= b; i += s) values.push(i);
+          } else if (kind(set) === 'IndexSet') values = set.values.map((v: Node) => evalNum(v, env));
+          else values = fail(`for over ${kind(set)}`);
+          const ty = typeOf(st.loopVarType, env);
+          for (const v of values) {
+            const inner = new Map(env);
+            inner.set(st.parameter.name, coerce({ t: 'int', w: null, v }, ty.t, ty.w));
+            try {
+              runShared(st.body.statements, inner, env, st.parameter.name);
+            } catch (x) {
+              if (x instanceof Break) break;
+              if (x instanceof Continue) continue;
+              throw x;
+            }
+          }
+          break;
+        }
+        case 'WhileLoopStatement': {
+          while (evalVal(st.condition, env).v !== 0) {
+            if (++steps > 1e6) fail('while loop did not end');
+            try {
+              runShared(st.body.statements, new Map(env), env);
+            } catch (x) {
+              if (x instanceof Break) break;
+              if (x instanceof Continue) continue;
+              throw x;
+            }
+          }
+          break;
+        }
+        case 'BreakStatement':
+          throw new Break();
+        case 'ContinueStatement':
+          throw new Continue();
+        default:
+          fail(`statement ${kind(st)}`);
+      }
+    }
+  }
+
+  /**
+   * Run a block in its own scope and write assignments to outer variables back (a block sees and changes
+   * the variables declared outside it; its own declarations end with it).
+   */
+  function runShared(stmts: Node[], inner: Map<string, Val>, outer: Map<string, Val>, own?: string): void {
+    const declared = new Set<string>(own === undefined ? [] : [own]);
+    for (const st of stmts) if (kind(st) === 'ClassicalDeclaration') declared.add(st.identifier.name);
+    try {
+      run(stmts, inner);
+    } finally {
+      for (const [k, v] of inner) if (outer.has(k) && !declared.has(k)) outer.set(k, v);
+    }
+  }
+
+  const globals = new Map<string, Val>();
+  run(ast, globals);
+  return { qubits: width, rows: 2 ** width, cols: sim.cols, re: sim.re, im: sim.im };
+}
