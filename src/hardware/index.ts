@@ -31,6 +31,7 @@ export { type IbmGate, type IbmProgram, optimizeIbm, type ProgramStats, programS
 export {
   adapterFactors,
   buildPlan,
+  checkRowBasis,
   checkShots,
   MAX_PLAN_QUBITS,
   type MeasurementPlan,
@@ -46,6 +47,7 @@ export {
   readPlan,
   type SignReference,
   templateFactor,
+  widthPlanFactor,
   writePlan,
 } from './plan.ts';
 export {

@@ -6,22 +6,29 @@
  * (`circuits[].id`, `file`, `circuit`, `column`, `setting`, `shots`), everything `reconstruct` and `simulate`
  * need without the original adapter: each factor's circuit (the IR, angles bound), its trained angles and
  * true columns' sign references, and for adapters each layer's λ and α.
+ *
+ * Widths that are not powers of two (docs/method.md §3): a factor of width d is ONE circuit on n = ⌈log₂d⌉
+ * qubits (`factorCircuit`, mixed radix or a flattened direct sum) whose d rows are the register basis states
+ * `rowBasis[r]` (P[r][c] = U[rowBasis[r]][rowBasis[c]]). Column c is measured by preparing |rowBasis[c]⟩
+ * (`PlanCircuit.prepared`), and reconstruction reads the d rows `rowBasis` only: the circuit keeps that
+ * subspace invariant, so the other 2^n − d outcomes have probability 0 without noise, and what noise puts
+ * there is reported as leakage and dropped. Power-of-two factors have rowBasis = 0…2^n−1.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bindParameters, type Circuit, makeCircuit } from '../circuit/ir.ts';
-import { getTemplate } from '../circuit/templates/index.ts';
+import { getTemplate, type TemplateName } from '../circuit/templates/index.ts';
 import { AdapterError, describe, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { dequantizeWeights } from '../io/quant/format.ts';
 import { loadSafetensors, SafetensorsError, type StTensor } from '../io/safetensors.ts';
-import { planFactor } from '../peft/factor.ts';
+import { type CircuitSource, type FactorForm, factorCircuit, planFactor } from '../peft/factor.ts';
 import { parseAdapterQasm } from '../peft/qasm-link.ts';
-import { getMethod } from '../peft/registry.ts';
-import { readAdapterConfig, WEIGHTS_FILE } from '../peft/serialize.ts';
+import { normalizedAdapterConfig, readAdapterConfig, WEIGHTS_FILE } from '../peft/serialize.ts';
+import { widthFactor } from '../peft/width-factor.ts';
 import { type Coupling, checkConnectivity } from '../qasm/connectivity.ts';
 import { exportQasm, QASM_BASES, type QasmBasis, qasmStats } from '../qasm/export.ts';
-import { columns } from '../sim/simulate.ts';
+import { subspaceColumns } from '../sim/simulate.ts';
 import { uniformAngles } from '../util/random.ts';
 import { chooseLayout, type Device, deviceSuccessProbability, type LayoutChoice } from './devices.ts';
 import { columnSettings, measurementCircuit, type Setting, settingLabel } from './measurement.ts';
@@ -33,7 +40,10 @@ export const PLAN_FILE = 'plan.json';
 const FORMAT = 'qpeft-hardware-plan';
 const VERSION = 1;
 
-/** How a column's global sign is fixed: entry `index` (its largest under the trained angles) has `sign`. */
+/**
+ * How a column's global sign is fixed: the entry at register basis state `index` (the column's largest under
+ * the trained angles; row `rowBasis.indexOf(index)` of P) has `sign`.
+ */
 export interface SignReference {
   readonly column: number;
   readonly index: number;
@@ -48,6 +58,10 @@ export interface PlanFactor {
   readonly layer: string | null;
   readonly factor: 'P' | 'Q' | null;
   readonly qubits: number;
+  /** d: the factor's width, the rows of P (2^qubits for a power of two). */
+  readonly dim: number;
+  /** The register basis state (wire 0 = least significant bit) of each of the d rows of P. */
+  readonly rowBasis: readonly number[];
   /** K: the columns measured. */
   readonly columns: number;
   /** The circuit with its angles bound (plain IR data, `makeCircuit` rebuilds it). */
@@ -79,6 +93,8 @@ export interface PlanCircuit {
   readonly layer: string | null;
   readonly factor: 'P' | 'Q' | null;
   readonly column: number;
+  /** The register basis state prepared before the circuit: rowBasis[column] of the factor. */
+  readonly prepared: number;
   readonly setting: Setting;
   readonly shots: number;
   readonly qubits: number;
@@ -107,7 +123,11 @@ export interface MeasurementPlan {
         readonly template: string;
         readonly qubits: number;
         readonly layers: number;
+        /** null when the angles came from a file. */
         readonly seed: number | null;
+        /** For a factor of any width (`--width D`): d and the resolved form. */
+        readonly width?: number;
+        readonly form?: string;
       };
   readonly device: {
     readonly name: string;
@@ -137,7 +157,10 @@ export interface PlanOptions {
 /** The largest qubit count a plan accepts (the reconstruction holds 2^n-entry vectors per column). */
 export const MAX_PLAN_QUBITS = 20;
 
-/** A factor record: true columns of `circuit` at `theta`, their sign references. */
+/**
+ * A factor record: true columns of `circuit` at `theta` read on the rows `rowBasis` (default: every basis
+ * state, a power-of-two factor), and their sign references.
+ */
 export function planFactorRecord(spec: {
   id: string;
   layer: string | null;
@@ -145,6 +168,7 @@ export function planFactorRecord(spec: {
   circuit: Circuit;
   theta: ArrayLike<number>;
   columns: number;
+  rowBasis?: ArrayLike<number>;
 }): PlanFactor {
   const n = spec.circuit.qubits;
   if (n > MAX_PLAN_QUBITS) {
@@ -152,32 +176,72 @@ export function planFactorRecord(spec: {
       `${spec.id}: ${n} qubits is above the plan limit of ${MAX_PLAN_QUBITS} (reconstruction stores 2^n amplitudes per column)`,
     );
   }
-  const dim = 2 ** n;
+  const rows = Array.from(spec.rowBasis ?? Array.from({ length: 2 ** n }, (_, i) => i));
+  checkRowBasis(rows, n, spec.id);
+  const dim = rows.length;
   if (!Number.isInteger(spec.columns) || spec.columns < 1 || spec.columns > dim) {
     throw new InputError(
       `${spec.id}: columns K must be an integer in 1..${dim}, got ${describe(spec.columns)}`,
     );
   }
   const bound = bindParameters(spec.circuit, spec.theta);
-  const m = columns(bound, undefined, spec.columns);
+  const m = subspaceColumns(bound, undefined, rows, spec.columns);
   const signs: SignReference[] = [];
   for (let k = 0; k < spec.columns; k++) {
     let best = 0;
-    for (let i = 1; i < dim; i++) {
-      if (Math.abs(m.data[i * spec.columns + k]!) > Math.abs(m.data[best * spec.columns + k]!)) best = i;
+    for (let r = 1; r < dim; r++) {
+      if (Math.abs(m.data[r * spec.columns + k]!) > Math.abs(m.data[best * spec.columns + k]!)) best = r;
     }
-    signs.push({ column: k, index: best, sign: m.data[best * spec.columns + k]! < 0 ? -1 : 1 });
+    signs.push({ column: k, index: rows[best]!, sign: m.data[best * spec.columns + k]! < 0 ? -1 : 1 });
   }
   return {
     id: spec.id,
     layer: spec.layer,
     factor: spec.factor,
     qubits: n,
+    dim,
+    rowBasis: rows,
     columns: spec.columns,
     circuit: bound,
     theta: Array.from(spec.theta),
     signs,
   };
+}
+
+/**
+ * Check a row map: distinct integers in 0..2^n−1, at least 2 of them, and connected on the hypercube (rows
+ * one bit apart), which sign propagation needs (every form in peft/factor.ts is: a prefix 0…d−1, or Gray
+ * levels above low wires).
+ */
+export function checkRowBasis(rows: readonly unknown[], qubits: number, what: string): void {
+  const size = 2 ** qubits;
+  const seen = new Set<number>();
+  for (const r of rows) {
+    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r >= size || seen.has(r)) {
+      throw new InputError(
+        `${what}: rowBasis must hold distinct basis states in 0..${size - 1}, got ${describe(r)}`,
+      );
+    }
+    seen.add(r);
+  }
+  if (rows.length < 2) throw new InputError(`${what}: rowBasis needs at least 2 rows, got ${rows.length}`);
+  const reached = new Set<number>([rows[0] as number]);
+  const stack = [rows[0] as number];
+  while (stack.length) {
+    const u = stack.pop()!;
+    for (let w = 0; w < qubits; w++) {
+      const v = u ^ (1 << w);
+      if (seen.has(v) && !reached.has(v)) {
+        reached.add(v);
+        stack.push(v);
+      }
+    }
+  }
+  if (reached.size !== rows.length) {
+    throw new InputError(
+      `${what}: the rows are not connected on the hypercube (${reached.size} of ${rows.length} reachable by one-bit steps), so column signs cannot be propagated`,
+    );
+  }
 }
 
 /** The factor of a bare template with seeded angles (the same angles as `qpeft unitary --seed S`). */
@@ -199,8 +263,39 @@ export function templateFactor(
   });
 }
 
-const MIXED_RADIX_NOTE =
-  'non-power-of-two widths need the single-circuit mixed-radix form (issue #13), which is not on main yet; a plan measures one circuit per factor';
+/**
+ * The factor of width `width` (any d ≥ 2: mixed radix, direct sum or a power of two, see `widthFactor`) with
+ * seeded angles (the same angles as `qpeft unitary --width D --seed S`) or given `angles`.
+ */
+export function widthPlanFactor(
+  width: number,
+  layers: number,
+  k: number,
+  options: { template?: TemplateName; form?: FactorForm; seed?: number; angles?: ArrayLike<number> } = {},
+): { factor: PlanFactor; form: string } {
+  const wf = widthFactor(width, layers, {
+    ...(options.template ? { template: options.template } : {}),
+    ...(options.form ? { form: options.form } : {}),
+  });
+  const theta = options.angles ?? uniformAngles(wf.circuit.params.length, options.seed ?? 0);
+  if (theta.length !== wf.circuit.params.length) {
+    throw new InputError(
+      `the ${width}-wide factor has ${wf.circuit.params.length} angles, got ${theta.length}`,
+    );
+  }
+  return {
+    factor: planFactorRecord({
+      id: 'template',
+      layer: null,
+      factor: null,
+      circuit: wf.circuit,
+      theta,
+      columns: k,
+      rowBasis: wf.rowBasis,
+    }),
+    form: wf.form,
+  };
+}
 
 /**
  * The factors and layers of a saved Quantum-PEFT adapter directory (`saveAdapter`'s layout): for each
@@ -217,11 +312,13 @@ export function adapterFactors(dir: string): {
       `${dir}: hardware plans need a quantum-peft adapter (its P and Q are circuits), got method ${describe(saved.method)}`,
     );
   }
-  const config = getMethod('quantum-peft').normalize(saved.config) as unknown as {
+  // the loader's own reading of the config (files inlined, old layouts upgraded: factorForm → direct-sum)
+  const config = normalizedAdapterConfig(saved, dir) as unknown as {
     rank: number;
     alpha: number;
-    template: string;
+    template: TemplateName;
     layers: number;
+    factorForm: FactorForm;
     circuit?: unknown;
     qasm?: unknown;
   };
@@ -232,7 +329,7 @@ export function adapterFactors(dir: string): {
     if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
     throw e;
   }
-  const sourceFor = (which: 'p' | 'q') => {
+  const sourceFor = (which: 'p' | 'q'): CircuitSource => {
     if (config.qasm !== undefined) {
       const q = config.qasm as string | { p: string; q: string };
       return { circuit: parseAdapterQasm(typeof q === 'string' ? q : q[which], which.toUpperCase()) };
@@ -241,7 +338,7 @@ export function adapterFactors(dir: string): {
       const c = config.circuit as Circuit | { p: Circuit; q: Circuit };
       return { circuit: makeCircuit('gates' in c ? c : c[which]) };
     }
-    return { template: config.template as 'simplified-two-design', layers: config.layers };
+    return { template: config.template, layers: config.layers, form: config.factorForm };
   };
   const factors: PlanFactor[] = [];
   const layers: PlanLayer[] = [];
@@ -258,18 +355,23 @@ export function adapterFactors(dir: string): {
       ['Q', t.out_features],
     ] as const) {
       const { plan } = planFactor(dim, sourceFor(which === 'P' ? 'p' : 'q'), which);
-      if (plan.kind !== 'circuit') {
-        throw new InputError(`${t.name}.${which}: width ${dim} is not a power of two: ${MIXED_RADIX_NOTE}`);
+      if (plan.kind === 'identity') {
+        throw new InputError(
+          `${t.name}.${which}: a 1-wide factor is the constant [1] and has no circuit to measure; plan an adapter whose targets are at least 2 wide (or leave this layer out with --targets)`,
+        );
       }
+      // one circuit on ⌈log₂d⌉ qubits and its row map, whatever the form (power of two, mixed radix, sum)
+      const { circuit, rowBasis } = factorCircuit(plan);
       const theta = get(which === 'P' ? 'theta_p' : 'theta_q');
       factors.push(
         planFactorRecord({
           id: ids[which],
           layer: t.name,
           factor: which,
-          circuit: plan.circuit,
+          circuit,
           theta,
           columns: config.rank,
+          rowBasis,
         }),
       );
     }
@@ -333,13 +435,17 @@ export function buildPlan(
       };
     }
     for (let k = 0; k < f.columns; k++) {
+      const prepared = f.rowBasis[k]!;
       for (const s of columnSettings(f.qubits)) {
         const id = `${f.id}.c${k}.${settingLabel(s)}`;
         const file = `circuits/${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.qasm`;
-        const meas = measurementCircuit(bound, k, s);
+        const meas = measurementCircuit(bound, prepared, s);
         const coupling: Coupling | undefined = layout?.coupling;
         const comment =
-          `qpeft hardware plan: ${id} (factor ${f.id}, column ${k}, setting ${settingLabel(s)})` +
+          `qpeft hardware plan: ${id} (factor ${f.id}, column ${k}, prepared |${prepared}>, setting ${settingLabel(s)})` +
+          (f.dim !== 2 ** f.qubits
+            ? `\nwidth ${f.dim}: rows of P are the basis states ${rowMapText(f.rowBasis)} (little-endian); other outcomes are leakage`
+            : '') +
           (layout
             ? `\ndevice ${options.device!.name}: layout (logical -> physical) ${layout.physical.join(' ')}`
             : '');
@@ -365,6 +471,7 @@ export function buildPlan(
           layer: f.layer,
           factor: f.factor,
           column: k,
+          prepared,
           setting: s,
           shots,
           qubits: f.qubits,
@@ -428,17 +535,59 @@ export function readPlan(dir: string): MeasurementPlan {
   if (!Array.isArray(p.circuits) || !Array.isArray(p.factors) || !Array.isArray(p.layers)) {
     throw new InputError(`${file}: expected "circuits", "factors" and "layers" lists`);
   }
-  const ids = new Set(p.factors.map((f) => f.id));
-  for (const c of p.circuits) {
-    if (!ids.has(c.circuit))
+  // plans written before non-power-of-two widths had no row maps: every basis state is a row
+  const factors = p.factors.map((f) => {
+    if (typeof f !== 'object' || f === null || typeof f.id !== 'string' || !Number.isInteger(f.qubits)) {
+      throw new InputError(`${file}: every factor needs an id and a qubit count, got ${describe(f)}`);
+    }
+    const rowBasis = f.rowBasis ?? Array.from({ length: 2 ** f.qubits }, (_, i) => i);
+    if (!Array.isArray(rowBasis)) throw new InputError(`${file}: factor ${f.id}: rowBasis must be a list`);
+    checkRowBasis(rowBasis, f.qubits, `${file}: factor ${f.id}`);
+    if (f.dim !== undefined && f.dim !== rowBasis.length) {
+      throw new InputError(`${file}: factor ${f.id}: dim ${describe(f.dim)} but ${rowBasis.length} rows`);
+    }
+    const rows = new Set(rowBasis);
+    for (const sref of f.signs ?? []) {
+      if (!rows.has(sref.index)) {
+        throw new InputError(
+          `${file}: factor ${f.id}: the sign reference of column ${describe(sref.column)} is basis state ${describe(sref.index)}, not one of the factor's rows`,
+        );
+      }
+    }
+    return { ...f, dim: rowBasis.length, rowBasis };
+  });
+  const byId = new Map(factors.map((f) => [f.id, f]));
+  const circuits = p.circuits.map((c) => {
+    const f = byId.get(c.circuit);
+    if (!f)
       throw new InputError(`${file}: circuit ${describe(c.id)} names unknown factor ${describe(c.circuit)}`);
-  }
-  return p as MeasurementPlan;
+    if (!Number.isInteger(c.column) || c.column < 0 || c.column >= f.columns) {
+      throw new InputError(
+        `${file}: circuit ${describe(c.id)}: column ${describe(c.column)} is not in 0..${f.columns - 1}`,
+      );
+    }
+    const prepared = c.prepared ?? f.rowBasis[c.column]!;
+    if (prepared !== f.rowBasis[c.column]) {
+      throw new InputError(
+        `${file}: circuit ${describe(c.id)} prepares ${describe(prepared)}, but column ${c.column} of ${f.id} is basis state ${f.rowBasis[c.column]}`,
+      );
+    }
+    return { ...c, prepared };
+  });
+  return { ...(p as MeasurementPlan), factors, circuits };
+}
+
+/** The row map as short text: a range when it is 0…d−1, else the list (shortened past 12 entries). */
+function rowMapText(rows: readonly number[]): string {
+  if (rows.every((r, i) => r === i)) return `0..${rows.length - 1}`;
+  return rows.length <= 12
+    ? rows.join(' ')
+    : `${rows.slice(0, 12).join(' ')} … (${rows.length} in all, plan.json)`;
 }
 
 /** A factor's measured program for one plan circuit (the IR that `simulate` runs). */
 export function planCircuitProgram(plan: MeasurementPlan, c: PlanCircuit): Circuit {
   const f = plan.factors.find((x) => x.id === c.circuit);
   if (!f) throw new InputError(`plan circuit ${describe(c.id)} names unknown factor ${describe(c.circuit)}`);
-  return measurementCircuit(makeCircuit(f.circuit), c.column, c.setting);
+  return measurementCircuit(makeCircuit(f.circuit), c.prepared, c.setting);
 }

@@ -10,7 +10,11 @@
  *    reliable signs first), grown by Prim's algorithm from the plan's reference entry, whose sign the plan
  *    fixes (a state's global sign is unobservable). Each tree edge copies its parent's sign times the sign of
  *    the measured product.
- * The raw estimate V (N×K, entries sign·magnitude) is not exactly orthonormal. P̂ is its polar factor,
+ * A factor whose width d is not a power of two (plan.ts) lives on the d register states `rowBasis`: the tree
+ * spans only those vertices (they are connected by one-bit steps, checked when the plan is read), the raw
+ * estimate keeps only those rows (d×K, in P's row order), and the probability the z setting puts outside them
+ * (zero without noise) is reported per factor as leakage.
+ * The raw estimate V (d×K, entries sign·magnitude) is not exactly orthonormal. P̂ is its polar factor,
  * P̂ = V·(VᵀV)^(−1/2) (Löwdin orthonormalisation): the orthonormal matrix nearest to V in Frobenius norm,
  * which treats all columns alike (Gram–Schmidt would favour the first). ‖VᵀV − I‖_F is reported.
  *
@@ -24,7 +28,7 @@ import { CountsError, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { encodeSafetensors } from '../io/safetensors.ts';
 import { CONFIG_FILE, WEIGHTS_FILE } from '../peft/serialize.ts';
-import { columns as simColumns } from '../sim/simulate.ts';
+import { subspaceColumns } from '../sim/simulate.ts';
 import { checkComplete, type Histogram } from './counts.ts';
 import { settingLabel } from './measurement.ts';
 import type { MeasurementPlan, PlanFactor } from './plan.ts';
@@ -35,13 +39,17 @@ export interface FactorEstimate {
   readonly layer: string | null;
   readonly factor: 'P' | 'Q' | null;
   readonly qubits: number;
-  /** The re-orthonormalised estimate P̂, row-major N×K. */
+  /** d: the rows of P (2^qubits unless the width is not a power of two). */
+  readonly dim: number;
+  /** The re-orthonormalised estimate P̂, row-major d×K (rows in P's order, see the plan's rowBasis). */
   readonly estimate: Float64Array;
-  /** The raw estimate V before orthonormalisation, row-major N×K. */
+  /** The raw estimate V before orthonormalisation, row-major d×K. */
   readonly raw: Float64Array;
-  /** The true columns P under the plan's angles, row-major N×K. */
+  /** The true columns P under the plan's angles, row-major d×K. */
   readonly truth: Float64Array;
   readonly columns: number;
+  /** The mean over columns of the z setting's measured probability outside the factor's rows (0 for 2^n). */
+  readonly leakage: number;
   /** ‖VᵀV − I‖_F of the raw estimate. */
   readonly rawOrthonormalityError: number;
   /** ‖P̂ᵀP‖_F² / K. */
@@ -204,8 +212,10 @@ class MaxHeap {
 }
 
 /**
- * One column's raw estimate from its z histogram and per-wire histograms: magnitudes, then signs grown over
- * a maximum spanning tree of the hypercube from `root` (whose sign is `rootSign`).
+ * One column's raw estimate (2^n register amplitudes) from its z histogram and per-wire histograms:
+ * magnitudes, then signs grown over a maximum spanning tree of the hypercube from `root` (whose sign is
+ * `rootSign`). With `rows` (a factor's row map), the tree spans only those basis states and every other
+ * entry is 0.
  */
 export function estimateColumn(
   qubits: number,
@@ -213,6 +223,7 @@ export function estimateColumn(
   wires: readonly Histogram[],
   root: number,
   rootSign: 1 | -1,
+  rows?: ArrayLike<number>,
 ): Float64Array {
   const dim = 2 ** qubits;
   const total = (h: Histogram) => {
@@ -230,13 +241,19 @@ export function estimateColumn(
     const hi = lo | (1 << w);
     return ((h.get(lo) ?? 0) - (h.get(hi) ?? 0)) / (2 * wt[w]!);
   };
+  const allowed = new Uint8Array(dim);
+  if (rows) for (let r = 0; r < rows.length; r++) allowed[rows[r]!] = 1;
+  else allowed.fill(1);
+  if (!allowed[root]) {
+    throw new InputError(`the sign reference (basis state ${root}) is not one of the factor's rows`);
+  }
   const sign = new Int8Array(dim);
   sign[root] = rootSign;
   const heap = new MaxHeap();
   const visit = (u: number) => {
     for (let w = 0; w < qubits; w++) {
       const v = u ^ (1 << w);
-      if (sign[v] === 0) heap.push(mag[u]! * mag[v]!, [v, u, w]);
+      if (allowed[v] && sign[v] === 0) heap.push(mag[u]! * mag[v]!, [v, u, w]);
     }
   };
   visit(root);
@@ -247,7 +264,12 @@ export function estimateColumn(
     visit(v);
   }
   const out = new Float64Array(dim);
-  for (let i = 0; i < dim; i++) out[i] = sign[i]! * mag[i]!;
+  for (let i = 0; i < dim; i++) {
+    if (!allowed[i]) continue;
+    // readPlan checks that the rows are connected, so every allowed vertex has its sign by now
+    if (sign[i] === 0) throw new InputError(`basis state ${i} is not connected to the sign reference`);
+    out[i] = sign[i]! * mag[i]!;
+  }
   return out;
 }
 
@@ -260,7 +282,8 @@ function frob2(a: Float64Array): number {
 /** Estimate one factor from the plan's counts. */
 export function reconstructFactor(f: PlanFactor, counts: ReadonlyMap<string, Histogram>): FactorEstimate {
   const n = f.qubits;
-  const dim = 2 ** n;
+  const rows = f.rowBasis;
+  const dim = rows.length;
   const k = f.columns;
   const raw = new Float64Array(dim * k);
   let minShots = Number.POSITIVE_INFINITY;
@@ -273,23 +296,34 @@ export function reconstructFactor(f: PlanFactor, counts: ReadonlyMap<string, His
     minShots = Math.min(minShots, t);
     return h;
   };
+  const inRows = new Set(rows);
+  let leakage = 0;
   for (let col = 0; col < k; col++) {
     const ref = f.signs.find((s) => s.column === col);
     if (!ref) throw new InputError(`plan factor ${f.id} has no sign reference for column ${col}`);
+    const z = get(col, 'z');
+    let outside = 0;
+    let total = 0;
+    for (const [i, c] of z) {
+      total += c;
+      if (!inRows.has(i)) outside += c;
+    }
+    leakage += outside / total / k;
     const v = estimateColumn(
       n,
-      get(col, 'z'),
+      z,
       Array.from({ length: n }, (_, w) => get(col, w)),
       ref.index,
       ref.sign,
+      rows,
     );
-    for (let i = 0; i < dim; i++) raw[i * k + col] = v[i]!;
+    for (let r = 0; r < dim; r++) raw[r * k + col] = v[rows[r]!]!;
   }
   const g = gramOf(raw, raw, dim, k);
   let orth = 0;
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) orth += (g[i * k + j]! - (i === j ? 1 : 0)) ** 2;
   const estimate = polarFactor(raw, dim, k, `factor ${f.id}`);
-  const truth = simColumns(makeCircuit(f.circuit), undefined, k).data as Float64Array;
+  const truth = subspaceColumns(makeCircuit(f.circuit), undefined, rows, k).data as Float64Array;
   const cross = gramOf(estimate, truth, dim, k);
   const diff = new Float64Array(dim * k);
   for (let i = 0; i < diff.length; i++) diff[i] = estimate[i]! - truth[i]!;
@@ -298,10 +332,12 @@ export function reconstructFactor(f: PlanFactor, counts: ReadonlyMap<string, His
     layer: f.layer,
     factor: f.factor,
     qubits: n,
+    dim,
     estimate,
     raw,
     truth,
     columns: k,
+    leakage,
     rawOrthonormalityError: Math.sqrt(orth),
     fidelity: frob2(cross) / k,
     columnOverlaps: Array.from({ length: k }, (_, i) => cross[i * k + i]!),
@@ -354,10 +390,8 @@ export function reconstruct(plan: MeasurementPlan, counts: ReadonlyMap<string, H
     const k = p.columns;
     const abs =
       Math.abs(l.alpha) *
-      lowRankDiffNorm(p.estimate, q.estimate, p.truth, q.truth, l.lambda, 2 ** p.qubits, 2 ** q.qubits, k);
-    const norm =
-      Math.abs(l.alpha) *
-      lowRankDiffNorm(p.truth, q.truth, null, null, l.lambda, 2 ** p.qubits, 2 ** q.qubits, k);
+      lowRankDiffNorm(p.estimate, q.estimate, p.truth, q.truth, l.lambda, p.dim, q.dim, k);
+    const norm = Math.abs(l.alpha) * lowRankDiffNorm(p.truth, q.truth, null, null, l.lambda, p.dim, q.dim, k);
     return { name: l.name, relativeError: norm > 0 ? abs / norm : null, absoluteError: abs, norm };
   });
   return { factors, layers };
@@ -371,15 +405,19 @@ export function columnsOf(m: Float64Array, rows: number, k: number): number[][] 
 /** The `reconstruct --json` object: per factor its estimated columns and the report. */
 export function reconstructionJson(plan: MeasurementPlan, r: Reconstruction): Record<string, unknown> {
   return {
-    bitOrder: 'little (wire 0 = least significant bit of the row index), as qpeft unitary --json',
+    bitOrder:
+      'little (wire 0 = least significant bit of the row index), as qpeft unitary --json; a factor whose width is not a power of two has its d rows in P order (row r is register basis state rowBasis[r], as qpeft unitary --width D --json)',
     orthonormalisation: 'polar factor V (VᵀV)^(-1/2) of the raw estimate V',
     circuits: r.factors.map((f) => ({
       circuit: f.id,
       layer: f.layer,
       factor: f.factor,
       qubits: f.qubits,
-      columns: columnsOf(f.estimate, 2 ** f.qubits, f.columns),
-      rawColumns: columnsOf(f.raw, 2 ** f.qubits, f.columns),
+      width: f.dim,
+      rowBasis: plan.factors.find((x) => x.id === f.id)?.rowBasis,
+      columns: columnsOf(f.estimate, f.dim, f.columns),
+      rawColumns: columnsOf(f.raw, f.dim, f.columns),
+      leakage: f.leakage,
       fidelity: f.fidelity,
       columnOverlaps: f.columnOverlaps,
       frobeniusError: f.frobeniusError,
@@ -460,7 +498,7 @@ export function writeReconstructedAdapter(dir: string, plan: MeasurementPlan, r:
 export function reconstructionText(r: Reconstruction): string[] {
   const lines = r.factors.map(
     (f) =>
-      `${f.id}: ${f.qubits} qubits, K=${f.columns}, shots ≥ ${f.minShots}: fidelity ‖P̂ᵀP‖²/K = ${f.fidelity.toFixed(6)}, ‖P̂ − P‖_F = ${f.frobeniusError.toExponential(3)}, raw ‖VᵀV − I‖_F = ${f.rawOrthonormalityError.toExponential(3)}${f.columnOverlaps.some((o) => o < 0) ? ' (a column came out with the wrong sign)' : ''}`,
+      `${f.id}: ${f.qubits} qubits${f.dim !== 2 ** f.qubits ? ` (width ${f.dim}, leakage ${f.leakage.toExponential(2)})` : ''}, K=${f.columns}, shots ≥ ${f.minShots}: fidelity ‖P̂ᵀP‖²/K = ${f.fidelity.toFixed(6)}, ‖P̂ − P‖_F = ${f.frobeniusError.toExponential(3)}, raw ‖VᵀV − I‖_F = ${f.rawOrthonormalityError.toExponential(3)}${f.columnOverlaps.some((o) => o < 0) ? ' (a column came out with the wrong sign)' : ''}`,
   );
   for (const l of r.layers) {
     lines.push(

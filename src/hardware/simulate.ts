@@ -18,7 +18,8 @@ export interface SimBatch {
   readonly tasks: readonly {
     readonly index: number;
     readonly factor: string;
-    readonly column: number;
+    /** The basis state prepared before the circuit (the plan circuit's `prepared`). */
+    readonly prepared: number;
     readonly setting: Setting;
     readonly shots: number;
     readonly seed: number;
@@ -35,7 +36,7 @@ export function simulateBatch(batch: SimBatch): [number, [number, number][]][] {
       c = makeCircuit(batch.factors[t.factor]!);
       built.set(t.factor, c);
     }
-    const counts = sampleCounts(measurementCircuit(c, t.column, t.setting), t.shots, {
+    const counts = sampleCounts(measurementCircuit(c, t.prepared, t.setting), t.shots, {
       noise: batch.noise,
       seed: t.seed,
     });
@@ -92,7 +93,7 @@ export async function simulatePlan(
   const tasks = plan.circuits.map((c, index) => ({
     index,
     factor: c.circuit,
-    column: c.column,
+    prepared: c.prepared,
     setting: c.setting,
     shots: options.shots ?? c.shots,
     seed: circuitSeed(seed, index),

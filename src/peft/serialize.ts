@@ -329,6 +329,16 @@ function savedConfig(def: MethodDef, saved: SavedConfig, dir: string): Record<st
   return def.fromSaved ? def.fromSaved(c) : c;
 }
 
+/**
+ * A saved adapter's config exactly as `loadPeftModel` reads it: file fields resolved inside `dir` and read,
+ * the method's upgrade of old layouts applied (`fromSaved`), then normalised. Tools that rebuild an adapter's
+ * circuits without a model (the hardware planner) use it so that they see the same factors as the loader.
+ */
+export function normalizedAdapterConfig(saved: SavedConfig, dir: string): BaseAdapterConfig {
+  const def = getMethod(saved.method);
+  return def.normalize(savedConfig(def, saved, dir));
+}
+
 /** Every variable's trainable flag, to put back when a load fails half way. */
 function trainableFlags(model: Module): [tf.Variable, boolean][] {
   return model.namedParameters().map(([, v]) => [v, v.trainable]);

@@ -16,7 +16,7 @@ export function exactCounts(plan: MeasurementPlan): Map<string, Histogram> {
   const out = new Map<string, Histogram>();
   for (const c of plan.circuits) {
     const f = plan.factors.find((x) => x.id === c.circuit)!;
-    const meas = measurementCircuit(makeCircuit(f.circuit), c.column, c.setting);
+    const meas = measurementCircuit(makeCircuit(f.circuit), c.prepared, c.setting);
     const m = referenceMatrix(meas);
     const h: Histogram = new Map();
     for (let j = 0; j < m.dim; j++) {

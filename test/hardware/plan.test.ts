@@ -34,7 +34,7 @@ function probabilities(text: string): Float64Array {
 function referenceProbabilities(plan: ReturnType<typeof buildPlan>['plan'], i: number): Float64Array {
   const c = plan.circuits[i]!;
   const f = plan.factors.find((x) => x.id === c.circuit)!;
-  const m = referenceMatrix(measurementCircuit(makeCircuit(f.circuit), c.column, c.setting));
+  const m = referenceMatrix(measurementCircuit(makeCircuit(f.circuit), c.prepared, c.setting));
   return Float64Array.from({ length: m.dim }, (_, j) => m.re[j * m.dim]! ** 2 + m.im[j * m.dim]! ** 2);
 }
 

@@ -291,20 +291,6 @@ describe('adapter round trip', () => {
       /must come from an adapter/,
     );
   });
-  it('a non-power-of-two width is refused, naming the mixed-radix issue', () => {
-    const model = new Tiny(12, 8, 3);
-    const peft = new PeftModel(model, {
-      method: 'quantum-peft',
-      rank: 2,
-      layers: 1,
-      targetModules: ['head'],
-    });
-    const dir = tmp();
-    saveAdapter(peft, dir);
-    expect(() => adapterFactors(dir)).toThrow(
-      /head\.P: width 12 is not a power of two: .*mixed-radix.*issue #13/,
-    );
-  });
   it('a non-quantum adapter is refused', () => {
     const peft = new PeftModel(new Tiny(16, 8, 3), { method: 'lora', r: 2, targetModules: ['head'] });
     const dir = tmp();

@@ -12,8 +12,8 @@ import {
   buildPlan,
   type MeasurementPlan,
   PLAN_FILE,
+  planFactorRecord,
   readPlan,
-  templateFactor,
   writePlan,
 } from '../../hardware/plan.ts';
 import {
@@ -26,11 +26,12 @@ import { parseNoise } from '../../hardware/shots.ts';
 import { simulatePlan } from '../../hardware/simulate.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { QASM_BASES, type QasmBasis, qasmStats } from '../../qasm/export.ts';
-import { circuitFlags, intFlag, parseFlags } from '../args.ts';
+import { chooseCircuit, circuitFlags, intFlag, parseFlags } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 
-const help = `usage: qpeft hardware plan (--adapter DIR [--targets a,b] | --qubits N --layers L [--template T] [--seed S]
-                            [--columns K]) [--shots S] [--qasm-version 3|2] [--basis native|ibm|u-cx]
+const help = `usage: qpeft hardware plan (--adapter DIR [--targets a,b] | (--qubits N | --width D [--form F]) --layers L
+                            [--template T] [--seed S | --angles FILE] [--columns K])
+                            [--shots S] [--qasm-version 3|2] [--basis native|ibm|u-cx]
                             [--device NAME | --coupling FILE] [--stats] --out PLAN_DIR
        qpeft hardware simulate --plan PLAN_DIR [--shots S] [--noise none|depolarizing:P1,P2] [--readout R|R01,R10]
                             [--device NAME] [--seed S] [--workers W] [--format qiskit|braket] --out COUNTS.json
@@ -42,7 +43,10 @@ const help = `usage: qpeft hardware plan (--adapter DIR [--targets a,b] | --qubi
 The quantum-hardware round trip (docs/hardware.md). 'plan' writes one OpenQASM program per circuit × column ×
 setting (n + 1 settings per column: z, and RY(−π/2) on each wire w) with every qubit measured, and
 plan.json (circuit ids, files, columns, settings, shots, sign references, layout, gate counts, success
-probability under the device's error rates). Devices: ibm-eagle-127 (heavy-hex), ionq-aria-25
+probability under the device's error rates). A factor whose width D is not a power of two (an adapted
+layer of width 768, or --width D) is one circuit on ⌈log₂D⌉ qubits (mixed radix or direct sum, as
+'qpeft unitary --width D'): column c is prepared as the basis state of P's row c, and only P's D rows are
+read back (plan.json "rowBasis"; what noise puts elsewhere is reported as leakage). Devices: ibm-eagle-127 (heavy-hex), ionq-aria-25
 (all-to-all), linear-N; --coupling FILE reads an edge list ([[a,b],…] JSON or "a b" lines).
 'simulate' samples counts for every plan circuit on the noisy shot simulator (Pauli errors after gates,
 readout flips; --device takes its error rates), on worker threads. 'reconstruct' reads counts (qiskit:
@@ -107,8 +111,10 @@ function runPlan(argv: string[], io: Io): number {
   const shots = shotsFlag(values.shots, 1000);
   let built: ReturnType<typeof buildPlan>;
   if (values.adapter !== undefined) {
-    if (values.qubits !== undefined || values.layers !== undefined || values.seed !== undefined) {
-      throw new InputError('--adapter plans the adapter saved in DIR: drop --qubits/--layers/--seed');
+    if (['qubits', 'width', 'layers', 'seed', 'angles'].some((f) => values[f as 'qubits'] !== undefined)) {
+      throw new InputError(
+        '--adapter plans the adapter saved in DIR: drop --qubits/--width/--layers/--seed/--angles',
+      );
     }
     const a = adapterFactors(values.adapter);
     if (values.columns !== undefined && Number(values.columns) !== a.factors[0]?.columns) {
@@ -136,18 +142,33 @@ function runPlan(argv: string[], io: Io): number {
     });
   } else {
     if (values.targets !== undefined) throw new InputError('--targets needs --adapter');
-    const qubits = intFlag('qubits', values.qubits, undefined, 1, 20);
-    const layers = intFlag('layers', values.layers, undefined, 0, 10_000);
-    const seed = intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1);
-    const k = intFlag('columns', values.columns, 1, 1, 2 ** qubits);
-    const template = String(values.template);
-    const f = templateFactor(template, qubits, layers, seed, k);
-    built = buildPlan({ kind: 'template', template, qubits, layers, seed }, [f], [], {
-      shots,
-      qasmVersion: version,
-      basis,
-      ...(device ? { device } : {}),
+    // the same circuit and angles as 'qpeft unitary' with these flags (--qubits N, or --width D of any D ≥ 2)
+    const ch = chooseCircuit(values);
+    const width = ch.factor ? ch.factor.width : 2 ** ch.qubits;
+    const k = intFlag('columns', values.columns, 1, 1, width);
+    const f = planFactorRecord({
+      id: 'template',
+      layer: null,
+      factor: null,
+      circuit: ch.circuit,
+      theta: ch.angles,
+      columns: k,
+      ...(ch.factor ? { rowBasis: ch.factor.rowBasis } : {}),
     });
+    const seed = values.angles === undefined ? intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1) : null;
+    built = buildPlan(
+      {
+        kind: 'template',
+        template: ch.template.name,
+        qubits: ch.qubits,
+        layers: ch.layers,
+        seed,
+        ...(ch.factor ? { width: ch.factor.width, form: ch.factor.form } : {}),
+      },
+      [f],
+      [],
+      { shots, qasmVersion: version, basis, ...(device ? { device } : {}) },
+    );
   }
   writePlan(values.out, built.plan, built.programs);
   printPlanSummary(io, built.plan, values.stats);
