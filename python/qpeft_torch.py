@@ -12,17 +12,19 @@ What it reads
   d_in x d_out). `convert_checkpoint` / `vit_state_dict` transpose it to torch layout (d_out x d_in).
 - An adapter directory (`adapter_config.json` + `adapter_model.safetensors`):
   * `QUANTUM_PEFT` (qpeft's native format): P and Q are rebuilt from the saved angles theta_p, theta_q by
-    this file's own statevector code (templates `simplified-two-design` and `alternating-ry-cz`, direct sums
-    for dimensions that are not powers of two), in the project's bit order (METHOD.md: basis index
+    this file's own statevector code (templates `simplified-two-design` and `alternating-ry-cz`; for
+    dimensions that are not powers of two the adapter's `factorForm`: mixed radix, a qudit on top of qubits,
+    or direct sums, both as METHOD.md section 3 describes), in the project's bit order (METHOD.md: basis index
     i = sum_w b_w 2^w, wire 0 least significant; column k of P is the circuit applied to |k>).
   * `QUANTUM_PEFT_LIE`: P = exp(S) I_{d,K} with S = [[A, -B^T], [B, 0]] (exact: a dense matrix exponential in
     float64; `taylor`: the truncated series of the saved order).
   * `LORA` in PEFT's layout (`lora_A.weight` r x d_in, `lora_B.weight` d_out x r, scale lora_alpha / r or
-    / sqrt(r) with use_rslora), as written by qpeft's `exportLora` and native LoRA folders.
+    / sqrt(r) with use_rslora), as written by qpeft's `exportLora` and `saveAdapter`; and qpeft's own LoRA
+    layout (`QPEFT_LORA`, lora_down / lora_up), which `saveAdapter` writes when the adapter carries a head.
   Delta W in torch orientation is alpha * Q diag(lambda) P^T (d_out x d_in).
-- The trained classification head: from the adapter folder (`modules_to_save`, PEFT's keys
-  `base_model.model.<name>.weight`), else from `head.safetensors` beside the adapter folder (where
-  `qpeft finetune` writes it).
+- The trained classification head: from the adapter folder when it has one (`modules_to_save`: qpeft's
+  `<name>.modules_to_save.{weight,bias}`, or PEFT's `base_model.model.<name>.weight`), else from
+  `head.safetensors` beside the adapter folder (where `qpeft finetune` writes it).
 
 Every problem raises `AdapterFormatError` (a ValueError) saying what was expected and what was found.
 """
@@ -46,6 +48,10 @@ __all__ = [
     "circuit_columns",
     "torch_circuit_columns",
     "factor_columns",
+    "mixed_radix_columns",
+    "resolve_form",
+    "mixed_radix_count",
+    "direct_sum_count",
     "lie_columns",
     "adapter_deltas",
     "apply_adapter",
@@ -216,8 +222,134 @@ def _is_pow2(d: int) -> bool:
     return d >= 1 and d & (d - 1) == 0
 
 
-def _plan(dim: int, template: str, layers: int):
-    """The factor plan of src/peft/factor.ts: one circuit (powers of two) or a direct sum, with theta offsets."""
+def _template_count(template: str, n: int, layers: int) -> int:
+    """Angles of a template circuit on n qubits (0 for n = 0: a 1x1 block is the constant 1)."""
+    return 0 if n == 0 else template_gates(template, n, layers)[1]
+
+
+def direct_sum_count(dim: int, template: str, layers: int) -> int:
+    """Angles of the direct-sum factor of width `dim` (METHOD.md section 3): for the binary digits
+    e_0 > e_1 > ... > e_m of dim, every digit but the last has two circuits and one mixing angle."""
+    exps = [e for e in range(30, -1, -1) if (dim >> e) & 1]
+    t = [_template_count(template, e, layers) for e in exps]
+    return sum(2 * c + 1 for c in t[:-1]) + t[-1]
+
+
+def radix_shape(dim: int) -> Tuple[int, int]:
+    """dim = m * 2^a with m odd: (m, a)."""
+    m, a = dim, 0
+    while m % 2 == 0:
+        m //= 2
+        a += 1
+    return m, a
+
+
+def mixed_radix_count(dim: int, layers: int) -> int:
+    """Angles of the mixed-radix factor of width `dim` (a qudit of dimension m on top of a qubits)."""
+    m, a = radix_shape(dim)
+    if m == 1:
+        return a + 2 * layers * (a - 1)
+    if a == 0:
+        return (layers + 1) * (m - 1)
+    return a + (m - 1) + layers * (2 * a - 2 + m)
+
+
+FACTOR_FORMS = ("auto", "mixed-radix", "direct-sum")
+
+
+def resolve_form(dim: int, template: str, layers: int, form: str) -> str:
+    """`power-of-two`, `mixed-radix` or `direct-sum` for a factor of width `dim` saved with `factorForm`
+    `form`: `auto` takes the form with fewer angles (ties: mixed radix; widths up to 8: mixed radix)."""
+    if form not in FACTOR_FORMS:
+        raise AdapterFormatError(f"factorForm must be one of {', '.join(FACTOR_FORMS)}, got {form!r}")
+    if _is_pow2(dim):
+        return "power-of-two"
+    if form != "auto":
+        return form
+    if dim <= 8:
+        return "mixed-radix"
+    return "mixed-radix" if mixed_radix_count(dim, layers) <= direct_sum_count(dim, template, layers) else "direct-sum"
+
+
+def _gray(level: int) -> int:
+    return level ^ (level >> 1)
+
+
+def mixed_radix_columns(dim: int, theta: np.ndarray, k: int, layers: int) -> np.ndarray:
+    """
+    First k columns of the mixed-radix factor (float64, dim x k), simulated on the factor's own rows.
+
+    dim = m * 2^a (m odd, m >= 3). Row r = l * 2^a + j holds level l < m of a qudit and j < 2^a on the
+    qubits (in the circuit: basis state gray(l) * 2^a + j, so the qudit sits on the top wires and
+    neighbouring levels differ in one bit). Gates, in the order their angles are used:
+    RY on each qubit, then the qudit rotation G = G_{m-2} ... G_0 (G_l: an RY on the level pair (l, l+1),
+    the level whose gray code has a 0 on the differing wire playing |0>); then per layer (a = 0: G again
+    first) the two-design's even then odd site pairs over the a + 1 sites (qubits 0..a-1, the qudit = site
+    a): CZ, then a rotation on both sites (RY on a qubit, G on the qudit). CZ with the qudit acts on its
+    lowest wire: bit 0 of gray(l).
+    """
+    m, a = radix_shape(dim)
+    block = 2**a
+    levels = np.arange(dim) // block
+    low = np.arange(dim) % block
+    x = np.eye(dim, k, dtype=np.float64)
+    used = 0
+
+    def angle() -> float:
+        nonlocal used
+        t = float(theta[used])
+        used += 1
+        return t
+
+    def rotate(rows0: np.ndarray, rows1: np.ndarray, t: float) -> None:
+        c, s = math.cos(t / 2), math.sin(t / 2)
+        x0, x1 = x[rows0].copy(), x[rows1]
+        x[rows0] = c * x0 - s * x1
+        x[rows1] = s * x0 + c * x1
+
+    def ry(w: int) -> None:
+        rows0 = np.nonzero(((low >> w) & 1) == 0)[0]
+        rotate(rows0, rows0 + 2**w, angle())
+
+    def qudit() -> None:
+        for lv in range(m - 1):
+            g0, g1 = _gray(lv), _gray(lv + 1)
+            wire = (g0 ^ g1).bit_length() - 1
+            a_rows = np.arange(lv * block, (lv + 1) * block)
+            b_rows = a_rows + block
+            if (g0 >> wire) & 1 == 0:
+                rotate(a_rows, b_rows, angle())
+            else:
+                rotate(b_rows, a_rows, angle())
+
+    def cz(s: int, t: int) -> None:
+        bit_s = (low >> s) & 1
+        bit_t = (low >> t) & 1 if t < a else np.array([_gray(int(v)) & 1 for v in levels])
+        x[(bit_s & bit_t) == 1] *= -1
+
+    for w in range(a):
+        ry(w)
+    qudit()
+    for _ in range(layers):
+        if a == 0:
+            qudit()
+        for s, t in _pairs(a + 1, 0) + _pairs(a + 1, 1):
+            cz(s, t)
+            ry(s)
+            if t < a:
+                ry(t)
+            else:
+                qudit()
+    if used != len(theta):
+        raise AdapterFormatError(f"the mixed-radix factor of width {dim} used {used} angles of {len(theta)}")
+    return x
+
+
+def _plan(dim: int, template: str, layers: int, form: str = "direct-sum"):
+    """The factor plan of src/peft/factor.ts: one circuit (powers of two), a mixed-radix circuit, or a direct
+    sum, with theta offsets; and the factor's angle count."""
+    if resolve_form(dim, template, layers, form) == "mixed-radix":
+        return ("radix", dim, layers), mixed_radix_count(dim, layers)
     offset = 0
 
     def circuit(d: int):
@@ -270,20 +402,30 @@ def _apply_plan(plan, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.concatenate([_apply_circuit(post, theta, new_top), _apply_plan(rest, theta, new_bottom)], axis=0)
 
 
-def factor_columns(dim: int, theta: np.ndarray, k: int, template: str, layers: int) -> np.ndarray:
-    """P = O(theta) I_{d,K} for a Quantum-PEFT factor of dimension `dim` (float64, d x k)."""
-    plan, count = _plan(dim, template, layers)
+def factor_columns(
+    dim: int, theta: np.ndarray, k: int, template: str, layers: int, form: str = "direct-sum"
+) -> np.ndarray:
+    """
+    P = O(theta) I_{d,K} for a Quantum-PEFT factor of dimension `dim` (float64, d x k). `form` is the
+    adapter's `factorForm` (`auto`, `mixed-radix`, `direct-sum`; folders saved before mixed radix existed
+    have none and are direct sums, the default here).
+    """
+    plan, count = _plan(dim, template, layers, form)
     if theta.shape != (count,):
+        kind = resolve_form(dim, template, layers, form)
         raise AdapterFormatError(
-            f"a {template} direct-sum factor of dimension {dim} with {layers} layers has {count} angles, got shape"
-            f" {list(theta.shape)} (adapters saved with qpeft's mixed-radix factors for non-power-of-two"
-            " dimensions are not rebuilt by this reader; power-of-two dimensions are)"
+            f"a {kind} factor of dimension {dim} ({template}, {layers} layers, factorForm {form}) has {count}"
+            f" angles, got shape {list(theta.shape)}"
         )
     if not 1 <= k <= dim:
         raise AdapterFormatError(f"rank K must be in 1..{dim}, got {k}")
     theta = theta.astype(np.float64)
+    if plan[0] == "radix":
+        return mixed_radix_columns(dim, theta, k, layers)
     if plan[0] == "circuit":
         return circuit_columns(plan[3], plan[2], theta, k)
+    if plan[0] == "identity":
+        return np.ones((1, 1))
     return _apply_plan(plan, theta, np.eye(dim, k))
 
 
@@ -357,8 +499,9 @@ def _quantum_delta(cfg: dict, targets: List[dict], w: Dict[str, np.ndarray]) -> 
                     " the named templates only (the trained circuits are in the folder's circuits/*.qasm)"
                 )
             tpl, layers = c.get("template", "simplified-two-design"), int(c.get("layers", 2))
-            p = factor_columns(din, _tensor(w, f"{PREFIX}{name}.theta_p"), k, tpl, layers)
-            q = factor_columns(dout, _tensor(w, f"{PREFIX}{name}.theta_q"), k, tpl, layers)
+            form = c.get("factorForm", "direct-sum")  # absent: saved before mixed radix existed
+            p = factor_columns(din, _tensor(w, f"{PREFIX}{name}.theta_p"), k, tpl, layers, form)
+            q = factor_columns(dout, _tensor(w, f"{PREFIX}{name}.theta_q"), k, tpl, layers, form)
         else:
             form, order = c.get("form", "exact"), int(c.get("order", 8))
             m = k * (k - 1) // 2
@@ -409,15 +552,33 @@ def _lora_delta(cfg: dict, w: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
     return out
 
 
+def _native_lora_delta(cfg: dict, targets: List[dict], w: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """qpeft's own LoRA layout (folders that carry a head, peft_type QPEFT_LORA): lora_down d_in x r,
+    lora_up r x d_out, Delta W (tfjs orientation) = scale * down @ up, scale = loraAlpha / r or / sqrt(r)."""
+    c = cfg.get("config") or {}
+    r = int(c.get("r", 0))
+    alpha = float(c.get("loraAlpha", r))
+    scale = alpha / math.sqrt(r) if c.get("useRslora") else alpha / r
+    out = {}
+    for t in targets:
+        name, din, dout = t["name"], int(t["in_features"]), int(t["out_features"])
+        down = _tensor(w, f"{PREFIX}{name}.lora_down", (din, r)).astype(np.float64)
+        up = _tensor(w, f"{PREFIX}{name}.lora_up", (r, dout)).astype(np.float64)
+        out[name] = scale * (down @ up).T
+    return out
+
+
 def adapter_deltas(adapter_dir: str) -> Dict[str, np.ndarray]:
     """Delta W per target module in torch orientation (d_out x d_in, float64) for a QUANTUM_PEFT(_LIE) or LORA folder."""
     cfg = _read_config(adapter_dir)
     w = read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"))
     peft_type = cfg.get("peft_type")
-    if cfg.get("format") == "qpeft-adapter" and cfg.get("method") in ("quantum-peft", "quantum-peft-lie"):
+    if cfg.get("format") == "qpeft-adapter" and cfg.get("method") in ("quantum-peft", "quantum-peft-lie", "lora"):
         targets = cfg.get("targets")
         if not isinstance(targets, list):
             raise AdapterFormatError(f"{adapter_dir}: adapter_config.json has no targets list")
+        if cfg.get("method") == "lora":
+            return _native_lora_delta(cfg, targets, w)
         return _quantum_delta(cfg, targets, w)
     if peft_type == "LORA":
         return _lora_delta(cfg, w)
@@ -448,18 +609,41 @@ class AdaptedLinear(nn.Module):
 
 
 def _head_tensors(adapter_dir: str, cfg: dict) -> Tuple[Optional[Dict[str, np.ndarray]], str]:
-    """The trained head: modules_to_save in the adapter folder (torch layout), else ../head.safetensors (tfjs layout)."""
-    mts = cfg.get("modules_to_save") or (cfg.get("config") or {}).get("modulesToSave")
+    """
+    The trained head, in torch layout (weight d_out x d_in). A qpeft folder lists it under `modules_to_save`
+    (entries {name, in_features, out_features}; tensors `<prefix><name>.modules_to_save.{weight,bias}`, the
+    weight d_in x d_out as qpeft stores it); a PEFT folder by module name (`<prefix><name>.weight`, torch
+    layout). A folder without one: `head.safetensors` beside it (tfjs layout), where `qpeft finetune` writes
+    the head of adapters trained without modulesToSave.
+    """
+    mts = cfg.get("modules_to_save")
+    if cfg.get("format") == "qpeft-adapter" and mts:
+        if not isinstance(mts, list) or not all(isinstance(m, dict) and isinstance(m.get("name"), str) for m in mts):
+            raise AdapterFormatError(
+                f"{adapter_dir}: modules_to_save must list {{name, in_features, out_features}} entries, got {mts!r}"
+            )
+        w = read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"))
+        found = {}
+        for m in mts:
+            name, din, dout = m["name"], int(m["in_features"]), int(m["out_features"])
+            found[f"{name}.weight"] = _tensor(w, f"{PREFIX}{name}.modules_to_save.weight", (din, dout)).T
+            bias_key = f"{PREFIX}{name}.modules_to_save.bias"
+            if bias_key in w:
+                found[f"{name}.bias"] = _tensor(w, bias_key, (dout,))
+        return found, "torch"
     if mts:
         w = read_safetensors(os.path.join(adapter_dir, "adapter_model.safetensors"))
         found = {}
         for name in mts:
+            if not isinstance(name, str):
+                raise AdapterFormatError(f"{adapter_dir}: modules_to_save must list module names, got {name!r}")
             for p in ("weight", "bias"):
                 for key in (f"{PREFIX}{name}.{p}", f"{PREFIX}{name}.modules_to_save.default.{p}"):
                     if key in w:
                         found[f"{name}.{p}"] = w[key]
-        if found:
-            return found, "torch"
+        if not any(k.endswith(".weight") for k in found):
+            raise AdapterFormatError(f"{adapter_dir}: modules_to_save lists {mts}, but the tensors hold none of them")
+        return found, "torch"
     side = os.path.join(os.path.dirname(os.path.abspath(adapter_dir)), "head.safetensors")
     if os.path.exists(side):
         return read_safetensors(side), "tfjs"
@@ -521,7 +705,8 @@ def apply_adapter(module: nn.Module, adapter_dir: str, merge: bool = False, head
         else:
             parent_name, _, attr = name.rpartition(".")
             parent = module.get_submodule(parent_name) if parent_name else module
-            rank = int((cfg.get("config") or {}).get("rank") or cfg.get("r") or min(delta.shape))
+            c = cfg.get("config") or {}
+            rank = int(c.get("rank") or c.get("r") or cfg.get("r") or min(delta.shape))
             setattr(parent, attr, AdaptedLinear(lin, delta, min(rank, *delta.shape)))
         done.append(name)
     if head:

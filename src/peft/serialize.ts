@@ -17,7 +17,8 @@
  * `lora_B.weight` in torch orientation), so one folder serves qpeft, PEFT and python/qpeft_torch.py; qpeft
  * loads such folders from anywhere, and still loads its older native LoRA folders. Native folders of the
  * other methods keep qpeft's schema; those whose method shares a name with a PEFT tuner of another schema
- * (AdaLoRA, VeRA) carry their own `peft_type` (`QPEFT_ADALORA`, `QPEFT_VERA`) so that PEFT refuses them
+ * (AdaLoRA, VeRA, and LoRA when it carries modulesToSave copies, which PEFT's LoRA schema has no slot for)
+ * carry their own `peft_type` (`QPEFT_ADALORA`, `QPEFT_VERA`, `QPEFT_LORA`) so that PEFT refuses them
  * instead of reading them with a default config.
  */
 import { existsSync } from 'node:fs';
@@ -77,8 +78,15 @@ function adapterVariables(peft: PeftModel, name: string): Map<string, tf.Variabl
   return out;
 }
 
-/** `peft_type` of native folders whose method name is also a PEFT tuner with another schema. */
-const OWN_PEFT_TYPE: Readonly<Record<string, string>> = { adalora: 'QPEFT_ADALORA', vera: 'QPEFT_VERA' };
+/**
+ * `peft_type` of native folders whose method name is also a PEFT tuner with another schema (LoRA is native
+ * only when it carries modulesToSave copies; otherwise it is written in PEFT's schema).
+ */
+const OWN_PEFT_TYPE: Readonly<Record<string, string>> = {
+  adalora: 'QPEFT_ADALORA',
+  vera: 'QPEFT_VERA',
+  lora: 'QPEFT_LORA',
+};
 
 /** Marks a SavedConfig converted in memory from a PEFT-schema LoRA folder (tensors need `loraToNative`). */
 const PEFT_LORA = Symbol('peft-lora');

@@ -171,6 +171,12 @@ describe('LoRA folders in PEFT schema', () => {
       'QPEFT_ADALORA',
     ],
     ['vera', { method: 'vera', r: 4, targetModules: ['q'] }, 'QPEFT_VERA'],
+    // LoRA with a saved head stays in qpeft's format (PEFT's LoRA schema has no slot for the copy)
+    [
+      'lora + modulesToSave',
+      { method: 'lora', r: 4, targetModules: ['q'], modulesToSave: ['head'] },
+      'QPEFT_LORA',
+    ],
   ] as const)('native %s folders carry their own peft_type and still reload', (_, config, type) => {
     const model = new Tiny();
     const peft = new PeftModel(model, config);
