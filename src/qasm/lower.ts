@@ -1,7 +1,8 @@
 /**
  * Lowering: an OpenQASM source tree → the circuit IR. The program is executed at compile time: registers
  * are flattened in declaration order (the first register holds wires 0…; a program on physical qubits `$n`
- * uses wire n), classical declarations, loops, `if` on compile-time conditions and subroutines run here,
+ * uses wire n), classical declarations (bit registers too: a bit is a compile-time 0/1 until a measurement
+ * writes it), loops, `if` on compile-time conditions and subroutines run here,
  * `input` parameters become `circuit.params` (declaration order), the standard library of the program's
  * version and user `gate` definitions are expanded with their modifiers, and angle expressions must stay
  * affine in at most one input. Gates outside the IR set are lowered exactly; their global phase is summed
@@ -185,6 +186,12 @@ class Lowerer implements Sink {
   version: 2 | 3 = 3;
   private readonly qregs = new Map<string, QasmRegister & { single: boolean }>();
   private readonly cregs = new Map<string, QasmRegister & { single: boolean }>();
+  /**
+   * Compile-time contents of each bit register: a bit holds a known 0/1 until a measurement writes it
+   * (then `measured` is set and reading it is classical feedback). Undeclared-value bits read as 0, as
+   * uninitialised classical variables do here.
+   */
+  private readonly bitState = new Map<string, { v: Uint8Array; measured: Uint8Array }>();
   private readonly inputs = new Map<string, QasmInput>();
   private readonly names = new Map<string, string>();
   private readonly gates = new Map<string, GateEntry>();
@@ -517,15 +524,66 @@ class Lowerer implements Sink {
     if (this.bits + size > 1 << 16)
       throw err(`the bit registers would hold ${this.bits + size} bits; the limit is ${1 << 16}`, s.pos);
     this.cregs.set(s.name, { name: s.name, size, offset: this.bits, single: s.size === null });
+    this.bitState.set(s.name, { v: new Uint8Array(size), measured: new Uint8Array(size) });
     this.bits += size;
-    if (s.init !== null) {
-      if (s.init.kind !== 'measure')
+    if (s.init === null) return;
+    const target: SExpr = { kind: 'id', name: s.name, pos: s.pos };
+    if (s.init.kind === 'measure') this.measure(s.init.operand, target, s.pos);
+    else this.writeBits(target, s.init, s.pos);
+  }
+
+  /**
+   * `bit[n] c = value;` or `c[i] = value;` with a compile-time value: a bit string of exactly the selected
+   * width ("0101", least significant bit on the right, as the specification writes), or an integer/bool,
+   * of which the low bits are kept (the int → bit[n] cast). Bits that hold measurement results cannot be
+   * overwritten: qpeft reports which bit each measurement lands in.
+   */
+  private writeBits(target: SExpr, value: SExpr, pos: Pos, op = '='): void {
+    const bits = this.bitsOf(target);
+    const name = bits[0]!.register;
+    const st = this.bitState.get(name)!;
+    if (bits.some((b) => st.measured[b.index]))
+      throw err(
+        `'${name}' holds measurement results: assigning a classical value to it on line ${pos.line} is not supported (qpeft keeps the measured bits as the program's output)`,
+        pos,
+      );
+    let word: number;
+    if (value.kind === 'str') {
+      if (op !== '=') throw err(`'${op}' needs an integer, got a bit string`, value.pos);
+      if (!/^[01]+$/.test(value.value) || value.value.length !== bits.length)
         throw err(
-          'initialised bit declarations are supported only as measurement results: expected bit c = measure q;',
-          s.init.pos,
+          `expected a bit string of ${plural(bits.length, 'binary digit')} (0/1) for '${name}', got "${value.value}"`,
+          value.pos,
         );
-      this.measure(s.init.operand, { kind: 'id', name: s.name, pos: s.pos }, s.pos);
+      word = Number.parseInt(value.value, 2);
+    } else {
+      let v = this.value(value);
+      if (op !== '=') v = this.binary(op.slice(0, -1), this.readBits(name, bits, pos), v, pos);
+      if (v.t !== 'int' && v.t !== 'bool')
+        throw err(
+          `expected an integer, bool or bit string for the bits of '${name}', got a ${v.t}`,
+          value.pos,
+        );
+      word = v.t === 'bool' ? (v.v ? 1 : 0) : v.v;
+      if (!Number.isSafeInteger(word)) throw err(`integer value ${word} is not exact`, value.pos);
     }
+    // Two's complement low bits, one at a time (register widths may exceed 32).
+    let w = word < 0 ? 2 ** 53 + word : word;
+    for (const b of bits) {
+      st.v[b.index] = w % 2;
+      w = Math.floor(w / 2);
+    }
+  }
+
+  /** The compile-time value of selected bits (bit j of the result = the j-th selected bit). */
+  private readBits(name: string, bits: { index: number }[], pos: Pos): Val {
+    const st = this.bitState.get(name)!;
+    if (bits.some((b) => st.measured[b.index])) this.feedback(name, pos);
+    let v = 0;
+    bits.forEach((b, j) => {
+      v += st.v[b.index]! * 2 ** j;
+    });
+    return { t: 'int', v, bits: bits.length, signed: false };
   }
 
   private input(s: Extract<SStmt, { kind: 'input' }>): void {
@@ -598,10 +656,14 @@ class Lowerer implements Sink {
   }
 
   private assign(s: Extract<SStmt, { kind: 'assign' }>): void {
-    if (s.value.kind === 'measure' || this.isBitTarget(s.target)) {
-      if (s.value.kind !== 'measure' || s.op !== '=')
-        throw err(`assigning to bits other than by measurement is classical feedback: ${NON_UNITARY}`, s.pos);
+    if (s.value.kind === 'measure') {
+      if (s.op !== '=') throw err(`'${s.op}' cannot take a measurement: expected '='`, s.pos);
       this.measure(s.value.operand, s.target, s.pos);
+      return;
+    }
+    if (this.isBitTarget(s.target)) {
+      this.requireV3('assigning to bits', s.pos);
+      this.writeBits(s.target, s.value, s.pos, s.op);
       return;
     }
     this.requireV3('classical assignment', s.pos);
@@ -1362,7 +1424,9 @@ class Lowerer implements Sink {
       );
     }
     wires.forEach((w, i) => {
-      this.measurements.push({ qubit: w, bit: bits ? bits[i]! : null });
+      const b = bits ? bits[i]! : null;
+      if (b) this.bitState.get(b.register)!.measured[b.index] = 1;
+      this.measurements.push({ qubit: w, bit: b });
       if (!this.measured.has(w)) this.measured.set(w, pos.line);
     });
   }
@@ -1419,7 +1483,7 @@ class Lowerer implements Sink {
           return input.type === 'angle'
             ? { t: 'angle', v: sym(e.name), bits: null, k: 0 }
             : { t: 'float', v: sym(e.name), bits: null };
-        if (this.cregs.has(e.name)) this.feedback(e.name, e.pos);
+        if (this.cregs.has(e.name)) return this.readBits(e.name, this.bitsOf(e), e.pos);
         if (this.qregs.has(e.name)) return { t: 'qubits', wires: this.qubitsOf(e) };
         const what = this.names.get(e.name);
         if (what)
@@ -1504,7 +1568,8 @@ class Lowerer implements Sink {
         return this.convert(this.valueOf(e.arg), this.resolveType(e.type), e.pos);
       case 'index': {
         const base = e.base.kind === 'id' ? e.base.name : null;
-        if (base !== null && this.cregs.has(base) && !this.lookupName(base)) this.feedback(base, e.pos);
+        if (base !== null && this.cregs.has(base) && !this.lookupName(base))
+          return this.readBits(base, this.bitsOf(e), e.pos);
         const v = this.valueOf(e.base);
         if (v.t === 'qubits')
           return { t: 'qubits', wires: this.select(v.wires, e.index, base ?? 'the register', e.pos) };

@@ -112,7 +112,7 @@ function reasonOf(detail: string): string {
     [/reset of .* after gates/, 'reset after gates'],
     [/unsupported statement '(\w+)'/, "unsupported statement '$1'"],
     [/declares no qubits/, 'no qubits (classical-only test program)'],
-    [/initialised bit declarations/, 'classical bit values (bit b = …)'],
+    [/assigning a classical value to it/, 'classical value written over measured bits'],
     [/assigning to bits/, 'classical feedback (bit assignment)'],
     [/unknown gate '(\w+)'/, "gate '$1' not in the version's standard library or not defined"],
     [/unknown qubit register/, 'undeclared register (invalid program)'],

@@ -81,6 +81,12 @@ describe('qasm3-ref (the corpus reference) against hand-built matrices', () => {
     close('qubit[1] q;\nint n = 3;\nwhile (n > 0) { x q[0]; n = n - 1; }\n', new Dense(1).g(X, 0));
     // int[3] holds −4…3: 5 wraps to −3, so the branch on a < 0 runs.
     close('qubit[1] q;\nint[3] a = 5;\nif (a < 0) { x q[0]; } else { h q[0]; }\n', new Dense(1).g(X, 0));
+    // bit strings put the least significant bit on the right; b[i] = v sets one bit.
+    close('qubit[1] q;\nbit[5] a = "10101";\nif (a == 21) x q[0];\n', new Dense(1).g(X, 0));
+    close('qubit[1] q;\nbit[3] r = 5;\nr[1] = 1;\nif (r == 7) x q[0];\n', new Dense(1).g(X, 0));
+    expect(() => ref('qubit[1] q;\nbit c;\nc = measure q[0];\nif (c == 1) x q[0];\n')).toThrow(
+      /measurement results/,
+    );
     // int / int is integer division (7 / 2 = 3).
     close('qubit[1] q;\nint a = 7 / 2;\nif (a == 3) x q[0];\n', new Dense(1).g(X, 0));
   });

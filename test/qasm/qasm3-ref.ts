@@ -305,6 +305,8 @@ export function referenceQasm3(text: string, wholeUpTo = 4): RefSim {
   const sim = new Sim(width, width <= wholeUpTo ? 2 ** width : 1);
   const touched = new Set<number>();
   const measured = new Set<number>();
+  /** Classical variables that a measurement wrote: reading them would be run-time feedback. */
+  const measuredVars = new Set<string>();
   const gates = new Map<string, Gate>();
   let steps = 0;
 
@@ -340,6 +342,12 @@ export function referenceQasm3(text: string, wholeUpTo = 4): RefSim {
       case 'FloatLiteral':
       case 'NumericLiteral':
         return { t: 'float', w: null, v: Number(e.value) };
+      case 'BitstringLiteral': {
+        // "0101": the least significant bit is on the right.
+        const digits = String(e.value).replace(/["']/g, '');
+        if (!/^[01]+$/.test(digits)) fail(`bit string ${e.value}`);
+        return { t: 'bit', w: digits.length, v: Number.parseInt(digits, 2) };
+      }
       case 'BooleanLiteral':
         return { t: 'bool', w: null, v: e.value ? 1 : 0 };
       case 'Pi':
@@ -349,11 +357,13 @@ export function referenceQasm3(text: string, wholeUpTo = 4): RefSim {
       case 'Euler':
         return { t: 'float', w: null, v: Math.E };
       case 'Identifier': {
+        if (measuredVars.has(e.name)) fail(`${e.name} holds measurement results (classical feedback)`);
         const v = env.get(e.name);
         if (!v) return fail(`unknown name ${e.name}`);
         return v;
       }
       case 'SubscriptedIdentifier': {
+        if (measuredVars.has(e.name)) fail(`${e.name} holds measurement results (classical feedback)`);
         const v = env.get(e.name);
         if (!v) return fail(`unknown name ${e.name}`);
         const i = evalNum(e.subscript, env);
@@ -555,9 +565,17 @@ export function referenceQasm3(text: string, wholeUpTo = 4): RefSim {
         }
         case 'AssignmentStatement': {
           const lv = st.leftValue;
-          if (kind(lv) !== 'Identifier') fail(`assignment to ${kind(lv)}`);
+          if (measuredVars.has(lv.name)) fail(`assignment to ${lv.name}, which holds measurement results`);
           const old = env.get(lv.name) ?? fail(`assignment to undeclared ${lv.name}`);
-          env.set(lv.name, coerce(evalVal(st.rightValue, env), old.t, old.w));
+          const val = evalVal(st.rightValue, env);
+          if (kind(lv) === 'Identifier') env.set(lv.name, coerce(val, old.t, old.w));
+          else if (kind(lv) === 'SubscriptedIdentifier' && old.w !== null) {
+            // One bit of a register: clear it, then set it from the value's truth.
+            const i = evalNum(lv.subscript, env);
+            const bit = 2 ** i;
+            const cleared = old.v - (Math.floor(old.v / bit) % 2) * bit;
+            env.set(lv.name, { ...old, v: cleared + (val.v !== 0 ? bit : 0) });
+          } else fail(`assignment to ${kind(lv)}`);
           break;
         }
         case 'QuantumGateCall': {
@@ -585,6 +603,7 @@ export function referenceQasm3(text: string, wholeUpTo = 4): RefSim {
         case 'QuantumMeasurement': {
           const m = kind(st) === 'QuantumMeasurement' ? st : st.quantumMeasurement;
           for (const q of m.identifierList) for (const w of wiresOf(q, new Map(), env)) measured.add(w);
+          if (st.identifier) measuredVars.add(st.identifier.name);
           break;
         }
         case 'BranchingStatement': {

@@ -176,6 +176,54 @@ describe('loops, subroutines, timing, reset and measurement', () => {
     expect(r.dropped.join('; ')).toMatch(/2 × reset before any gate/);
     expect(r.measurements).toHaveLength(2);
   });
+  it('bit registers given values at compile time are classical constants, read by if and comparisons', () => {
+    // "0110": the least significant bit is on the right, so bits 1 and 2 are set.
+    close(
+      `${V3}qubit[4] q;\nbit[4] b = "0110";\nfor uint i in [0:3] { if (bool(b[i])) x q[i]; }\n`,
+      new Dense(4).g(X, 1).g(X, 2),
+    );
+    // "10101" is 21; an int keeps its low bits (6 in 2 bits is 2); b[i] = v sets one bit.
+    close(`${V3}qubit[1] q;\nbit[5] a = "10101";\nif (a == 21) x q[0];\n`, new Dense(1).g(X, 0));
+    close(`${V3}qubit[1] q;\nbit[2] r = 6;\nif (r == 2) x q[0];\n`, new Dense(1).g(X, 0));
+    close(`${V3}qubit[1] q;\nbit[3] r = 5;\nr[1] = 1;\nif (r == 7) x q[0];\n`, new Dense(1).g(X, 0));
+    close(
+      `${V3}qubit[1] q;\nbit c = 1;\nc = 0;\nif (c) { x q[0]; } else { h q[0]; }\n`,
+      new Dense(1).g(H, 0),
+    );
+    close(`${V3}qubit[1] q;\nbit[4] sh = 1;\nsh <<= 2;\nif (sh == 4) x q[0];\n`, new Dense(1).g(X, 0));
+    // A declared bit without a value reads 0, as other uninitialised classical variables do here.
+    close(`${V3}qubit[1] q;\nbit[3] zz;\nif (zz == 0) x q[0];\n`, new Dense(1).g(X, 0));
+    // Bits are tracked one by one: c[1] was never measured, so reading it is not feedback.
+    close(
+      `${V3}qubit[2] q;\nbit[2] c;\nc[0] = measure q[0];\nif (c[1] == 0) x q[1];\n`,
+      new Dense(2).g(X, 1),
+    );
+    // Measuring into a bit that had a compile-time value is fine when nothing reads it afterwards.
+    const r = parseQasmDetailed(`${V3}qubit[1] q;\nbit c = 1;\nh q[0];\nc = measure q[0];\n`);
+    expect(r.measurements).toEqual([{ qubit: 0, bit: { register: 'c', index: 0 } }]);
+  });
+  it('refuses bit values that do not fit, and classical writes over measurement results', () => {
+    fails(
+      `${V3}qubit[1] q;\nbit[3] c = "01";\n`,
+      /expected a bit string of 3 binary digits \(0\/1\) for 'c', got "01"/,
+      4,
+    );
+    fails(
+      `${V3}qubit[1] q;\nbit[2] c = 0.5;\n`,
+      /expected an integer, bool or bit string for the bits of 'c', got a float/,
+      4,
+    );
+    fails(
+      `${V3}qubit[1] q;\nbit c;\nc = measure q[0];\nc = 1;\n`,
+      /'c' holds measurement results: assigning a classical value to it on line 6 is not supported/,
+      6,
+    );
+    fails(
+      `${V3}qubit[2] q;\nbit[2] c = "00";\nc[0] = measure q[0];\nif (c == 0) x q[1];\n`,
+      /'c' holds measurement results: reading it in the 'if' condition on line 6 is classical feedback/,
+      6,
+    );
+  });
   it('refuses non-unitary programs, naming the feature, the line and why', () => {
     fails(
       `${V3}qubit[2] q;\nbit c;\nh q[0];\nc = measure q[0];\nx q[0];\n`,
