@@ -77,8 +77,8 @@ function checkAgainstQc(
 }
 
 /** Compare with qasm3-ref's evaluation over qasm-ts's tree: the whole matrix up to 5 qubits, else |0…0⟩'s state. */
-function checkAgainstRef3(c: { qubits: number }, text: string): void {
-  const ref = referenceQasm3(text, 5);
+function checkAgainstRef3(c: { qubits: number }, text: string, includeDir: string): void {
+  const ref = referenceQasm3(text, 5, includeDir);
   expect(ref.qubits).toBe(c.qubits);
   const ours = simulateComplex(c as Parameters<typeof simulateComplex>[0], undefined, ref.cols);
   expect(ours.cols).toBe(ref.cols);
@@ -155,7 +155,7 @@ describe(`the public corpus (${FILES.length} files)`, () => {
         else tally.equal.qc2multi++;
         return;
       }
-      checkAgainstRef3(c, text);
+      checkAgainstRef3(c, text, path.dirname(full));
       tally.equal.ref3++;
     },
   );

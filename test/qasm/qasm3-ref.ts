@@ -14,6 +14,8 @@
  * qasm-ts 2.1 cannot read a few spellings that the specification allows; `forQasmTs` rewrites them to an
  * equivalent program first (physical qubits become a register, see there).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseString } from 'qasm-ts';
 import {
   type C,
@@ -73,6 +75,19 @@ export function forQasmTs(text: string): { text: string; physical: number } {
     .replace(/\/\/[^\n]*/g, '')
     .replace(/\s*\n\s*/g, ' ');
   return { text: t, physical: width };
+}
+
+/**
+ * Replace each `include "f";` other than stdgates.inc by the text of `includeDir/f` (the specification's
+ * include is textual substitution); the included file's own version line, if any, is dropped.
+ */
+function spliceIncludes(text: string, includeDir: string, depth: number): string {
+  if (depth > 8) fail('includes nested more than 8 deep');
+  return text.replace(/\binclude\s+"([^"]+)"\s*;/g, (whole, file: string) => {
+    if (file === 'stdgates.inc') return whole;
+    const inner = readFileSync(path.join(includeDir, file), 'utf8').replace(/OPENQASM\s+[\d.]+\s*;/, '');
+    return spliceIncludes(inner, includeDir, depth + 1);
+  });
 }
 
 /** A k-qubit unitary as a dense 2^k × 2^k matrix; local bit j is the gate's j-th qubit argument. */
@@ -286,8 +301,8 @@ export interface RefSim {
  * Simulate an OpenQASM 3 program with qasm-ts's parser and this file's evaluator: the whole unitary
  * (`cols` = 2^n) when it has at most `wholeUpTo` qubits, else the state from |0…0⟩.
  */
-export function referenceQasm3(text: string, wholeUpTo = 4): RefSim {
-  const { text: src } = forQasmTs(text);
+export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string): RefSim {
+  const { text: src } = forQasmTs(includeDir === undefined ? text : spliceIncludes(text, includeDir, 0));
   const ast = parseString(src, 3) as Node[];
   const regs = new Map<string, number[]>();
   let width = 0;
