@@ -135,6 +135,9 @@ function applyPauli(v: Float64Array, w: number, code: number): void {
   if (code === 1 || code === 2) pauliX(v, w);
 }
 
+/** Memory for the error-free run's intermediate states that noisy trajectories start from (`sampleCounts`). */
+const SNAPSHOT_BYTES = 64 * 2 ** 20;
+
 /** Options of `sampleCounts`. */
 export interface SampleOptions {
   noise?: NoiseModel;
@@ -160,37 +163,61 @@ export function sampleCounts(
   const dim = prog.dim;
   const n = prog.qubits;
   const twoQubit = circuit.gates.map((g) => GATES[g.name].arity === 2);
-  // 1. each shot's error pattern; shots grouped by pattern
-  const groups = new Map<string, { count: number; errors: number[] }>();
-  let clean = 0;
-  const noisy = noise.p1 > 0 || noise.p2 > 0;
-  if (!noisy) clean = shots;
-  for (let s = 0; noisy && s < shots; s++) {
-    let key = '';
-    let errors: number[] | null = null;
-    for (let g = 0; g < prog.nGates; g++) {
-      const two = twoQubit[g]!;
-      if (rng.next() >= (two ? noise.p2 : noise.p1)) continue;
+  // 1. each shot's error pattern; shots grouped by pattern. The shots a gate hits form a Bernoulli(p)
+  // sequence, drawn as geometric gaps between hits (one draw per error instead of one per gate and shot);
+  // gates are visited in order, so each shot's list is in gate order.
+  const hit = new Map<number, number[]>();
+  for (let g = 0; g < prog.nGates; g++) {
+    const two = twoQubit[g]!;
+    const p = two ? noise.p2 : noise.p1;
+    if (!(p > 0)) continue;
+    const logq = Math.log1p(-p);
+    for (let s = -1; ; ) {
+      s += 1 + (p >= 1 ? 0 : Math.floor(Math.log1p(-rng.next()) / logq));
+      if (s >= shots) break;
       const code = two ? 1 + rng.int(15) : 1 + rng.int(3);
-      errors ??= [];
-      errors.push(g, code);
-      key += `${g}:${code},`;
-    }
-    if (!errors) clean++;
-    else {
-      const e = groups.get(key);
-      if (e) e.count++;
-      else groups.set(key, { count: 1, errors });
+      const list = hit.get(s);
+      if (list) list.push(g, code);
+      else hit.set(s, [g, code]);
     }
   }
-  // 2. one statevector run per distinct pattern, its shots' outcomes drawn from it
+  const groups = new Map<string, { count: number; errors: number[] }>();
+  const clean = shots - hit.size;
+  for (const errors of hit.values()) {
+    const key = errors.join(',');
+    const e = groups.get(key);
+    if (e) e.count++;
+    else groups.set(key, { count: 1, errors });
+  }
+  // 2. one statevector run per distinct pattern, its shots' outcomes drawn from it. Every pattern agrees
+  // with the error-free run up to its first error, so the error-free states are kept (every `stride` gates,
+  // within SNAPSHOT_BYTES) and a pattern starts from the last one at or before its first error: the same
+  // operations on the same doubles, so the counts are those of a run from |0…0⟩, at about half the cost.
   const tally = new Float64Array(dim);
   const v = new Float64Array(dim);
-  const run = (errors: readonly number[]) => {
+  const stride = Math.max(1, Math.ceil(((prog.nGates + 1) * dim * 8) / SNAPSHOT_BYTES));
+  const snaps: Float64Array[] = [];
+  if (groups.size > 0) {
     v.fill(0);
     v[0] = 1;
-    let e = 0;
     for (let g = 0; g < prog.nGates; g++) {
+      // snaps[i] holds the state before gate i·stride
+      if (g % stride === 0) snaps.push(Float64Array.from(v));
+      applyOp(prog, g, angles[g]!, v, 1, false);
+    }
+  }
+  const run = (errors: readonly number[]) => {
+    let start = 0;
+    if (errors.length && snaps.length) {
+      const i = Math.floor(errors[0]! / stride);
+      start = i * stride;
+      v.set(snaps[i]!);
+    } else {
+      v.fill(0);
+      v[0] = 1;
+    }
+    let e = 0;
+    for (let g = start; g < prog.nGates; g++) {
       applyOp(prog, g, angles[g]!, v, 1, false);
       while (e < errors.length && errors[e] === g) {
         const code = errors[e + 1]!;
@@ -201,9 +228,6 @@ export function sampleCounts(
         e += 2;
       }
     }
-    const p = new Float64Array(dim);
-    for (let i = 0; i < dim; i++) p[i] = v[i]! * v[i]!;
-    return aliasSampler(p);
   };
   const readout = noise.r01 > 0 || noise.r10 > 0;
   const record = (index: number) => {
@@ -216,13 +240,41 @@ export function sampleCounts(
     }
     tally[j] = tally[j]! + 1;
   };
+  // `count` outcomes of the state in v: an alias table for many draws; for a few (most error patterns
+  // hold one shot), sorted uniforms against one pass of the cumulative distribution, which builds nothing
+  const drawFromState = (count: number) => {
+    if (count * 16 >= dim) {
+      const p = new Float64Array(dim);
+      for (let i = 0; i < dim; i++) p[i] = v[i]! * v[i]!;
+      const draw = aliasSampler(p);
+      for (let s = 0; s < count; s++) record(draw(rng));
+      return;
+    }
+    let total = 0;
+    for (let i = 0; i < dim; i++) total += v[i]! * v[i]!;
+    const u = new Float64Array(count);
+    for (let s = 0; s < count; s++) u[s] = rng.next() * total;
+    u.sort();
+    let i = 0;
+    let last = 0;
+    let cum = 0;
+    for (let s = 0; s < count; s++) {
+      while (i < dim && cum + v[i]! * v[i]! <= u[s]!) {
+        cum += v[i]! * v[i]!;
+        if (v[i] !== 0) last = i;
+        i++;
+      }
+      // rounding can leave u beyond the last partial sum: that draw belongs to the last non-zero outcome
+      record(i < dim ? i : last);
+    }
+  };
   if (clean > 0) {
-    const draw = run([]);
-    for (let s = 0; s < clean; s++) record(draw(rng));
+    run([]);
+    drawFromState(clean);
   }
   for (const { count, errors } of groups.values()) {
-    const draw = run(errors);
-    for (let s = 0; s < count; s++) record(draw(rng));
+    run(errors);
+    drawFromState(count);
   }
   const counts = new Map<number, number>();
   for (let j = 0; j < dim; j++) if (tally[j]! > 0) counts.set(j, tally[j]!);

@@ -5,44 +5,14 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type Circuit, makeCircuit } from '../circuit/ir.ts';
+import type { Circuit } from '../circuit/ir.ts';
 import { describe, InputError, QpeftError } from '../errors.ts';
 import type { Histogram } from './counts.ts';
-import { measurementCircuit, type Setting } from './measurement.ts';
 import { checkShots, type MeasurementPlan } from './plan.ts';
-import { checkNoise, NOISELESS, type NoiseModel, sampleCounts } from './shots.ts';
+import { type SimBatch, simulateBatch } from './sample-batch.ts';
+import { checkNoise, NOISELESS, type NoiseModel } from './shots.ts';
 
-/** One batch of circuits for a worker: the factor circuits it needs and its tasks. */
-export interface SimBatch {
-  readonly factors: Readonly<Record<string, Circuit>>;
-  readonly tasks: readonly {
-    readonly index: number;
-    readonly factor: string;
-    /** The basis state prepared before the circuit (the plan circuit's `prepared`). */
-    readonly prepared: number;
-    readonly setting: Setting;
-    readonly shots: number;
-    readonly seed: number;
-  }[];
-  readonly noise: NoiseModel;
-}
-
-/** Sample every task of a batch: `[index, [[basis index, count], …]]` per task. */
-export function simulateBatch(batch: SimBatch): [number, [number, number][]][] {
-  const built = new Map<string, Circuit>();
-  return batch.tasks.map((t) => {
-    let c = built.get(t.factor);
-    if (!c) {
-      c = makeCircuit(batch.factors[t.factor]!);
-      built.set(t.factor, c);
-    }
-    const counts = sampleCounts(measurementCircuit(c, t.prepared, t.setting), t.shots, {
-      noise: batch.noise,
-      seed: t.seed,
-    });
-    return [t.index, [...counts]];
-  });
-}
+export { type SimBatch, simulateBatch } from './sample-batch.ts';
 
 /** A 32-bit seed for circuit `i` of a run seeded with `seed` (splitmix-style mixing). */
 export function circuitSeed(seed: number, i: number): number {

@@ -1,7 +1,7 @@
 /** The body of a shot-simulation worker: sample one batch of plan circuits per message. */
 import { parentPort } from 'node:worker_threads';
 import { QpeftError } from '../errors.ts';
-import { type SimBatch, simulateBatch } from './simulate.ts';
+import { type SimBatch, simulateBatch } from './sample-batch.ts';
 
 if (!parentPort) throw new Error('worker-main.ts must run in a worker thread (see simulate.ts)');
 const port = parentPort;

@@ -283,6 +283,34 @@ describe('noisy trajectories', () => {
     }
   });
 
+  it('6 qubits, most error patterns drawn once (the few-draw sampler) and rare errors (geometric gaps): χ² against the density matrix', () => {
+    // 64 outcomes: a pattern holding fewer than 4 shots is sampled from its cumulative distribution, the
+    // error-free pattern from an alias table; both paths and the snapshot restart are exercised here
+    const gates: DmGate[] = [{ kind: 'x', w: 3 }];
+    const rng = [0.3, -1.1, 2.2, 0.8, -0.5, 1.7, -2.4, 0.1, 1.3, -0.7, 0.9, -1.6];
+    for (let w = 0; w < 6; w++) gates.push({ kind: 'ry', w, t: rng[w]! });
+    for (let w = 0; w + 1 < 6; w++) gates.push({ kind: 'cz', a: w, b: w + 1 });
+    for (let w = 0; w < 6; w++) gates.push({ kind: 'ry', w, t: rng[6 + w]! });
+    gates.push({ kind: 'h', w: 2 });
+    const circuit = makeCircuit({
+      qubits: 6,
+      gates: gates.map((g) =>
+        g.kind === 'ry' ? ry(g.w, g.t) : g.kind === 'cz' ? cz(g.a, g.b) : g.kind === 'x' ? x(g.w) : h(g.w),
+      ),
+    });
+    for (const noise of [
+      { p1: 0.04, p2: 0.15, r01: 0.02, r10: 0.05 },
+      { p1: 0.002, p2: 0.01, r01: 0, r10: 0 },
+    ]) {
+      const shots = 100_000;
+      const counts = sampleCounts(circuit, shots, { noise, seed: 3 });
+      const want = densityMatrixProbabilities(6, gates, noise);
+      expectChiOk(chiSquare(counts, want, shots));
+      const clean = densityMatrixProbabilities(6, gates, { p1: 0, p2: 0, r01: 0, r10: 0 });
+      expect(chiSquare(counts, clean, shots).chi2).toBeGreaterThan(200);
+    }
+  });
+
   it('readout flips equal the closed-form confusion matrix (asymmetric, every prepared basis state)', () => {
     const noise = { p1: 0, p2: 0, r01: 0.1, r10: 0.25 };
     for (const k of [0, 5, 7]) {
