@@ -4,7 +4,7 @@
  * known, and it has to refuse what it does not implement rather than return something.
  */
 import { describe, expect, it } from 'vitest';
-import { Dense, H, P, S, U, X, Z } from './dense-ref.ts';
+import { Dense, H, P, RZ, S, SX, T, U, X, Z } from './dense-ref.ts';
 import { maxDiff } from './helpers.ts';
 import { forQasmTs, referenceQasm3 } from './qasm3-ref.ts';
 
@@ -42,6 +42,17 @@ describe('qasm3-ref (the corpus reference) against hand-built matrices', () => {
     close('qubit[2] q;\nnegctrl @ x q[1], q[0];\n', new Dense(2).g(X, 0, [], [1]));
     close('qubit[3] q;\nctrl(2) @ x q[2], q[0], q[1];\n', new Dense(3).g(X, 1, [2, 0]));
     close('qubit[2] q;\ninv @ ctrl @ s q[0], q[1];\n', new Dense(2).g(P(-Math.PI / 2), 1, [0]));
+  });
+
+  it('non-integer powers on the principal branch: √X = SX, √Z = S, √S = T, √(ctrl-X) = ctrl-SX, (h^(1/3))³ = h (1/3 alone is integer division, 0)', () => {
+    close('qubit[1] q;\npow(0.5) @ x q[0];\n', new Dense(1).g(SX, 0));
+    close('qubit[1] q;\npow(0.5) @ z q[0];\n', new Dense(1).g(S, 0));
+    close('qubit[1] q;\npow(0.5) @ s q[0];\n', new Dense(1).g(T, 0));
+    close('qubit[1] q;\npow(-0.5) @ z q[0];\n', new Dense(1).g(P(-Math.PI / 2), 0));
+    close('qubit[2] q;\npow(0.5) @ cx q[0], q[1];\n', new Dense(2).g(SX, 1, [0]));
+    close('qubit[1] q;\npow(3) @ pow(1.0 / 3) @ h q[0];\n', new Dense(1).g(H, 0));
+    // rz(1) = diag(e^{−i/2}, e^{i/2}): its square root halves both arguments.
+    close('qubit[1] q;\npow(0.5) @ rz(1) q[0];\n', new Dense(1).g(RZ(0.5), 0));
   });
 
   it('gphase multiplies the whole matrix; user gates compose their bodies with parameters', () => {
@@ -95,7 +106,9 @@ describe('qasm3-ref (the corpus reference) against hand-built matrices', () => {
     close('qubit[1] q;\nbit c;\nreset q;\nx q[0];\nc = measure q[0];\n', new Dense(1).g(X, 0));
     expect(() => ref('qubit[1] q;\nbit c;\nc = measure q[0];\nx q[0];\n')).toThrow(/after its measurement/);
     expect(() => ref('qubit[1] q;\nx q[0];\nreset q;\n')).toThrow(/reset of wire 0/);
-    expect(() => ref('qubit[1] q;\npow(0.5) @ x q[0];\n')).toThrow(/non-integer pow/);
+    expect(() => ref('gate hh a, b { h a; h b; }\nqubit[2] q;\npow(0.5) @ hh q[0], q[1];\n')).toThrow(
+      /no controlled one-qubit unitary/,
+    );
     expect(() => ref('qubit[1] q;\nfoo q[0];\n')).toThrow();
   });
 

@@ -183,6 +183,85 @@ class Sim {
   }
 }
 
+/**
+ * `op^k` for a non-integer k on the principal branch (eigenvalue arguments in (−π, π]), for ops that move
+ * at most two basis states (controlled one-qubit unitaries). The 2×2 block is split as
+ * e^{iα}(cos β·I − i sin β·n·σ), whose eigenvalues e^{i(α∓β)} belong to the projectors (I ± n·σ)/2.
+ */
+function fractionalPower(op: Op, k: number): Op {
+  const dim = 2 ** op.k;
+  const moved: number[] = [];
+  for (let i = 0; i < dim; i++) {
+    let off = false;
+    for (let j = 0; j < dim && !off; j++)
+      off =
+        Math.hypot(op.re[i * dim + j]! - (i === j ? 1 : 0), op.im[i * dim + j]!) > 1e-12 ||
+        Math.hypot(op.re[j * dim + i]! - (i === j ? 1 : 0), op.im[j * dim + i]!) > 1e-12;
+    if (off) moved.push(i);
+  }
+  if (moved.length > 2) fail('a non-integer power of a gate that is no controlled one-qubit unitary');
+  const principal = (theta: number): number => {
+    let t = theta % (2 * Math.PI);
+    if (t > Math.PI) t -= 2 * Math.PI;
+    if (t <= -Math.PI) t += 2 * Math.PI;
+    return t;
+  };
+  const re = Float64Array.from(op.re);
+  const im = Float64Array.from(op.im);
+  const at = (i: number, j: number): C => [
+    op.re[moved[i]! * dim + moved[j]!]!,
+    op.im[moved[i]! * dim + moved[j]!]!,
+  ];
+  const put = (i: number, j: number, v: C) => {
+    re[moved[i]! * dim + moved[j]!] = v[0];
+    im[moved[i]! * dim + moved[j]!] = v[1];
+  };
+  if (moved.length === 1) {
+    const [x, y] = at(0, 0);
+    // principal() also sends atan2(−0, −1) = −π to π: the branch (−π, π] whatever the sign of a zero.
+    put(0, 0, cexp(k * principal(Math.atan2(y, x))));
+    return { k: op.k, re, im };
+  }
+  if (moved.length === 0) return op;
+  const [a, b, c, d] = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)];
+  const det: C = [
+    a[0] * d[0] - a[1] * d[1] - (b[0] * c[0] - b[1] * c[1]),
+    a[0] * d[1] + a[1] * d[0] - (b[0] * c[1] + b[1] * c[0]),
+  ];
+  const alpha = Math.atan2(det[1], det[0]) / 2;
+  const [ur, ui] = cexp(-alpha);
+  const un = (z: C): C => [z[0] * ur - z[1] * ui, z[0] * ui + z[1] * ur];
+  // W = e^{−iα}V = [[w0 − i·wz, −wy − i·wx], [wy − i·wx, w0 + i·wz]].
+  const w00 = un(a);
+  const w01 = un(b);
+  const w0 = w00[0];
+  const wz = -w00[1];
+  const wx = -w01[1];
+  const wy = -w01[0];
+  const norm = Math.hypot(wx, wy, wz);
+  const beta = Math.atan2(norm, w0);
+  const [nx, ny, nz] = norm < 1e-15 ? [0, 0, 1] : [wx / norm, wy / norm, wz / norm];
+  const lp = cexp(k * principal(alpha - beta));
+  const lm = cexp(k * principal(alpha + beta));
+  // (I ± n·σ)/2 with n·σ = [[nz, nx − i·ny], [nx + i·ny, −nz]].
+  const ns: [C, C, C, C] = [
+    [nz, 0],
+    [nx, -ny],
+    [nx, ny],
+    [-nz, 0],
+  ];
+  const eye = [1, 0, 0, 1];
+  for (let e = 0; e < 4; e++) {
+    const pp: C = [(eye[e]! + ns[e]![0]) / 2, ns[e]![1] / 2];
+    const pm: C = [(eye[e]! - ns[e]![0]) / 2, -ns[e]![1] / 2];
+    put(e >> 1, e & 1, [
+      lp[0] * pp[0] - lp[1] * pp[1] + lm[0] * pm[0] - lm[1] * pm[1],
+      lp[0] * pp[1] + lp[1] * pp[0] + lm[0] * pm[1] + lm[1] * pm[0],
+    ]);
+  }
+  return { k: op.k, re, im };
+}
+
 /** The product of `ops` applied in order (for gate bodies and powers). */
 function compose(k: number, steps: { op: Op; wires: number[] }[]): Op {
   const s = new Sim(k, 2 ** k);
@@ -516,7 +595,10 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
           op = adjoint(op);
           break;
         case 3: {
-          if (!Number.isInteger(arg)) fail('non-integer pow is not needed by the corpus yet');
+          if (!Number.isInteger(arg)) {
+            op = fractionalPower(op, arg);
+            break;
+          }
           const base = arg < 0 ? adjoint(op) : op;
           const seq = Array.from({ length: Math.abs(arg) }, () => ({
             op: base,
