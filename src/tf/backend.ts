@@ -3,7 +3,9 @@
  * it cannot install on machines without access to its binary download), else `wasm`, else `cpu`.
  * `QPEFT_BACKEND` or an explicit name chooses. The wasm backend runs single-threaded (SIMD build) or on
  * several cores (the threaded SIMD build, started as wasm-threads.ts explains); `QPEFT_THREADS` or the
- * `threads` option chooses, `1` is the single-threaded build. Starting a backend also installs the rank-2
+ * `threads` option chooses, `1` is the single-threaded build. On wasm, products run on OpenBLAS where the
+ * addon and the library are present (native-matmul.ts; `QPEFT_BLAS=0` keeps XNNPACK). Starting a backend
+ * also installs the rank-2
  * `matMul` gradient that keeps wasm on XNNPACK (fast-matmul.ts), the batch-norm gradient without
  * full-size tiles (fast-batchnorm.ts) and the convolution-gradient kernels wasm lacks (wasm-conv-grads.ts).
  */
@@ -14,7 +16,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, InputError } from '../errors.ts';
 import { installFastBatchNormGradient } from './fast-batchnorm.ts';
 import { installFastMatMulGradient } from './fast-matmul.ts';
+import { installNativeMatMul, nativeMatMulDescription } from './native-matmul.ts';
 import { installWasmConvGradients } from './wasm-conv-grads.ts';
+import { installSharedIdentity } from './wasm-identity.ts';
 import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -129,6 +133,20 @@ async function dropProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The gradients and kernels every start installs (each idempotent); on wasm also the shared `Identity`
+ * (wasm-identity.ts) and OpenBLAS's matMul (native-matmul.ts).
+ */
+function installKernels(threads: number): void {
+  if (tf.getBackend() === 'wasm') {
+    installSharedIdentity();
+    installNativeMatMul(threads);
+  }
+  installFastMatMulGradient();
+  installFastBatchNormGradient();
+  installWasmConvGradients();
+}
+
+/**
  * Activate a backend and return its name. With no choice (and no `QPEFT_BACKEND`), the first that works of
  * tensorflow, wasm, cpu. An explicit choice that cannot start is an error, not a silent fallback. The wasm
  * backend's thread count is fixed by the first start in a process (see `BackendOptions.threads`).
@@ -150,17 +168,13 @@ export async function initBackend(
       );
     }
     await tf.ready();
-    installFastMatMulGradient();
-    installFastBatchNormGradient();
-    installWasmConvGradients();
+    installKernels(threads);
     return choice as BackendName;
   }
   for (const name of BACKENDS) {
     if (await tryBackend(name, threads)) {
       await tf.ready();
-      installFastMatMulGradient();
-      installFastBatchNormGradient();
-      installWasmConvGradients();
+      installKernels(threads);
       return name;
     }
   }
@@ -178,11 +192,16 @@ export function backendThreads(): number | null {
   return null;
 }
 
-/** The active backend and its thread count for logs: `wasm (2 threads)`, `wasm (1 thread)`, `tensorflow`. */
+/**
+ * The active backend and its thread count for logs: `wasm (2 threads)`, `wasm (1 thread)`, `tensorflow`;
+ * on wasm with products on OpenBLAS (native-matmul.ts) `wasm (1 thread) + OpenBLAS matMul (1 thread)`.
+ */
 export function describeBackend(): string {
   const name = tf.getBackend();
   const n = backendThreads();
-  return n === null ? name : `${name} (${n} thread${n === 1 ? '' : 's'})`;
+  const base = n === null ? name : `${name} (${n} thread${n === 1 ? '' : 's'})`;
+  const blas = name === 'wasm' ? nativeMatMulDescription() : null;
+  return blas ? `${base} + ${blas}` : base;
 }
 
 export { tf };

@@ -1,0 +1,60 @@
+// Helpers of the wasm backend tests (threads.test.ts, native-matmul.test.ts): run threads-probe.ts in a
+// child process under a chosen QPEFT_THREADS / QPEFT_BLAS, and the same computation in float64 loops.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const PROBE = path.join(ROOT, 'test/tf/threads-probe.ts');
+
+export interface Probe {
+  describe: string;
+  threads: number;
+  product: number[];
+  grad: number[];
+}
+
+/** Run the probe; `blas` '0' keeps every product on XNNPACK (the build under test), '1' allows OpenBLAS. */
+export function probe(threads: string, blas = '0'): Probe {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', PROBE], {
+    cwd: ROOT,
+    env: { ...process.env, QPEFT_THREADS: threads, QPEFT_BLAS: blas },
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  if (r.status !== 0)
+    throw new Error(`probe with ${threads} threads failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Probe;
+}
+
+/** The same computation as the probe, in float64 plain loops. */
+export function reference(): { product: Float64Array; grad: Float64Array } {
+  const [m, k, n] = [96, 80, 72];
+  const fill = (len: number, seed: number) =>
+    Float64Array.from({ length: len }, (_, i) =>
+      Math.fround(Math.sin(0.37 * i + seed) * Math.cos(0.11 * i * seed + 1)),
+    );
+  const a = fill(m * k, 1);
+  const b = fill(k * n, 2);
+  const product = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += a[i * k + t]! * b[t * n + j]!;
+      product[i * n + j] = s;
+    }
+  const g = product.map((v) => 2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2));
+  const grad = new Float64Array(k * n);
+  for (let t = 0; t < k; t++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let i = 0; i < m; i++) s += a[i * k + t]! * g[i * n + j]!;
+      grad[t * n + j] = s;
+    }
+  return { product, grad };
+}
+
+export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let d = 0;
+  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+  return d;
+}
