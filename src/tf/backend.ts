@@ -18,7 +18,7 @@ import { installFastBatchNormGradient } from './fast-batchnorm.ts';
 import { installFastMatMulGradient } from './fast-matmul.ts';
 import { installNativeMatMul, nativeMatMulDescription } from './native-matmul.ts';
 import { installWasmConvGradients } from './wasm-conv-grads.ts';
-import { installSharedIdentity } from './wasm-identity.ts';
+import { installSharedCopies } from './wasm-share.ts';
 import { MAX_WASM_THREADS, registerThreadedWasm } from './wasm-threads.ts';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -133,12 +133,12 @@ async function dropProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The gradients and kernels every start installs (each idempotent); on wasm also the shared `Identity`
- * (wasm-identity.ts) and OpenBLAS's matMul (native-matmul.ts).
+ * The gradients and kernels every start installs (each idempotent); on wasm also the shared `Identity`/`Cast`
+ * (wasm-share.ts) and OpenBLAS's matMul (native-matmul.ts).
  */
 function installKernels(threads: number): void {
   if (tf.getBackend() === 'wasm') {
-    installSharedIdentity();
+    installSharedCopies();
     installNativeMatMul(threads);
   }
   installFastMatMulGradient();

@@ -1,5 +1,5 @@
-// The wasm backend's matMul on OpenBLAS (src/tf/native-matmul.ts) and its shared Identity
-// (src/tf/wasm-identity.ts), checked against float64 loops written here. Skipped, with the reason printed,
+// The wasm backend's matMul on OpenBLAS (src/tf/native-matmul.ts) and its shared Identity and Cast
+// (src/tf/wasm-share.ts), checked against float64 loops written here. Skipped, with the reason printed,
 // where the addon or OpenBLAS is absent — except in CI, where scripts/setup-apt.sh installs OpenBLAS and
 // `npm ci` builds the addon, so a missing native path there is a failure.
 import { existsSync } from 'node:fs';
@@ -168,7 +168,7 @@ describe.skipIf(!active)('matMul on OpenBLAS (wasm backend)', () => {
   }, 300_000);
 });
 
-describe('shared Identity (wasm)', () => {
+describe('shared Identity and Cast (wasm)', () => {
   it('a clone outlives its source and keeps its values when a variable it came from is reassigned', () => {
     const x = tf.tensor1d([1, 2, 3]);
     const c = tf.clone(x);
@@ -180,6 +180,21 @@ describe('shared Identity (wasm)', () => {
     expect(Array.from(snap.dataSync())).toEqual([4, 5]);
     expect(Array.from(v.dataSync())).toEqual([6, 7]);
     tf.dispose([c, v, snap]);
+  });
+
+  it('a float32→float32 cast shares its data; real conversions still convert', () => {
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const before = tf.memory().numDataBuffers;
+    const same = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers).toBe(before);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3]);
+    const i = tf.cast(same, 'int32');
+    expect(i.dtype).toBe('int32');
+    expect(Array.from(i.dataSync())).toEqual([1, -2, 3]);
+    const f = tf.cast(tf.tensor1d([7, -8], 'int32'), 'float32');
+    expect(Array.from(f.dataSync())).toEqual([7, -8]);
+    tf.dispose([same, i, f]);
   });
 
   it('recording gradients of a product no longer copies its saved inputs', () => {
