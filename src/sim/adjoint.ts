@@ -268,13 +268,15 @@ export function vjpStates(
  * The first K columns U_K (N×K) and the gradient ∂⟨G, U_K⟩/∂θ for an upstream gradient G (N×K): the
  * backward pass of "circuit → orthogonal factor". `dtype` sets the work precision (gradients accumulate
  * in float64 either way). Faster than `vjpStates` on the basis states: it skips the rows the sparse start
- * has not reached and does not form UᵀG.
+ * has not reached and does not form UᵀG. `forward`: U_K already computed by `columns` with the same angles
+ * and dtype; the backward pass then starts from it instead of simulating the circuit again (the caller
+ * vouches that it is that matrix; only its shape is checked).
  */
 export function vjp(
   circuit: Circuit,
   theta: Bindings | undefined,
   upstream: Matrix,
-  options: { dtype?: RealDType } = {},
+  options: { dtype?: RealDType; forward?: Matrix } = {},
 ): { value: Matrix; grad: Float64Array } {
   const dtype = options.dtype ?? (upstream.data instanceof Float32Array ? 'float32' : 'float64');
   const k = upstream.cols;
@@ -291,9 +293,22 @@ export function vjp(
   }
   assertCapacity(circuit.qubits, k, dtype, 2);
   const angles = gateAngles(prog, resolveTheta(circuit, theta));
+  const { forward } = options;
+  if (forward && (forward.rows !== dim || forward.cols !== k || forward.data.length !== dim * k)) {
+    throw new InputError(
+      `forward columns must be ${dim}×${k}, got ${forward.rows}×${forward.cols} (${forward.data.length} numbers)`,
+    );
+  }
+  // With the forward value given (the caller's own `columns` run with the same angles and dtype: the
+  // tf bridge), the backward pass starts from it instead of simulating the circuit a second time.
   // The basis start is zero beyond row K: forward and backward touch only the rows reached so far.
-  const psi = basisBatch(dim, k, dtype);
-  runFused(prog, angles, psi, k, k);
+  let psi: Vec;
+  if (forward) {
+    psi = dtype === 'float32' ? Float32Array.from(forward.data) : Float64Array.from(forward.data);
+  } else {
+    psi = basisBatch(dim, k, dtype);
+    runFused(prog, angles, psi, k, k);
+  }
   const value = psi.slice();
   const lam = dtype === 'float32' ? Float32Array.from(upstream.data) : Float64Array.from(upstream.data);
   const grad = new Float64Array(prog.nParams);

@@ -79,9 +79,20 @@ describe('adjoint VJP = finite differences = parameter shift', () => {
         expect(maxDiff(value.data, columns(c, th, k).data)).toBeLessThanOrEqual(1e-14);
         expect(relErr(grad, finiteDifferences(c, th, g))).toBeLessThanOrEqual(1e-7);
         expect(maxDiff(grad, parameterShiftGradient(c, th, g))).toBeLessThanOrEqual(1e-10);
+        // starting the backward pass from given forward columns (the tf bridge's path) changes nothing
+        const fromForward = vjp(c, th, g, { forward: columns(c, th, k) }).grad;
+        expect(maxDiff(fromForward, parameterShiftGradient(c, th, g))).toBeLessThanOrEqual(1e-10);
       }
     });
   }
+  it('refuses forward columns of the wrong shape', () => {
+    const c = simplifiedTwoDesign(3, 1);
+    const th = uniformAngles(c.params.length, 3);
+    const g = randomUpstream(8, 2, 1);
+    expect(() => vjp(c, th, g, { forward: columns(c, th, 3) })).toThrow(
+      /forward columns must be 8×2, got 8×3/,
+    );
+  });
   it('float32 work buffers give the same gradient to float32 accuracy', () => {
     const c = simplifiedTwoDesign(8, 2);
     const th = uniformAngles(c.params.length, 1);

@@ -48,7 +48,8 @@ export function circuitColumns(circuit: Circuit, theta: tf.Tensor1D, k: number):
     const value = tf.tensor2d(Float32Array.from(u.data), [n, k], 'float32');
     const gradFunc = (dy: tf.Tensor) => {
       const g: Matrix = { rows: n, cols: k, data: Float64Array.from(dy.dataSync()) };
-      const { grad } = vjp(circuit, angles, g, { dtype: 'float64' });
+      // the forward columns (float64) are reused: the backward pass does not simulate the circuit again
+      const { grad } = vjp(circuit, angles, g, { dtype: 'float64', forward: u });
       return [tf.tensor1d(Float32Array.from(grad), 'float32')];
     };
     return { value, gradFunc };
