@@ -30,7 +30,7 @@ import {
 import { QasmParseError, QpeftError } from '../errors.ts';
 import { type Aff, AffineError, add, constant, div, konst, mul, neg, sub, sym, toAngle } from './affine.ts';
 import type { Modifier, Pos, SExpr, SourceProgram, SStmt, TypeSpec } from './ast.ts';
-import { parseProgram } from './parser.ts';
+import { CBIT, parseProgram } from './parser.ts';
 import {
   emitUnitary1,
   InverseSink,
@@ -995,6 +995,7 @@ class Lowerer implements Sink {
     }
     const what = this.names.get(c.name);
     if (what) throw err(`'${c.name}' is ${what}, not a gate: expected a gate name`, c.pos);
+    if (c.name === 'cbit') throw err(CBIT, c.pos);
     throw err(
       `unknown gate '${c.name}': expected a standard gate (with the library included) or a gate defined earlier`,
       c.pos,

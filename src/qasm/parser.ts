@@ -26,6 +26,9 @@ const REFUSED: Readonly<Record<string, string>> = Object.freeze({
   mutable: 'array arguments',
 });
 
+/** Said for `cbit`, the classical bit type of pre-release OpenQASM 3 drafts (qe-compiler still writes it). */
+export const CBIT = "'cbit' is the bit type of pre-release OpenQASM 3 drafts: expected 'bit' (bit[4] c;)";
+
 const CLASSICAL_TYPES = new Set([
   'int',
   'uint',
@@ -197,6 +200,25 @@ class Parser {
     return { name, size, pos: this.pos(t) };
   }
 
+  /**
+   * After a leading name: an optional `[…]`, a name, then `=` — a declaration with a value, which no gate call
+   * can be (used to name `cbit`, the bit type of pre-release drafts, instead of a parse symptom).
+   */
+  private looksLikeDeclaration(): boolean {
+    let k = 1;
+    if (this.isPunct('[', k)) {
+      let open = 0;
+      for (; ; k++) {
+        const u = this.peek(k);
+        if (u.kind === 'eof') return false;
+        if (u.kind === 'punct' && u.text === '[') open++;
+        if (u.kind === 'punct' && u.text === ']' && --open === 0) break;
+      }
+      k++;
+    }
+    return this.peek(k).kind === 'id' && this.isPunct('=', k + 1);
+  }
+
   private statement(): SStmt {
     const t = this.peek();
     const pos = this.pos(t);
@@ -212,6 +234,7 @@ class Parser {
       );
     }
     if (Object.hasOwn(REFUSED, t.text)) this.refuse(t, REFUSED[t.text]!);
+    if (t.text === 'cbit' && this.looksLikeDeclaration()) throw new QasmParseError(CBIT, t.line, t.column);
     switch (t.text) {
       case 'OPENQASM':
         throw new QasmParseError(

@@ -202,6 +202,17 @@ describe('loops, subroutines, timing, reset and measurement', () => {
     const r = parseQasmDetailed(`${V3}qubit[1] q;\nbit c = 1;\nh q[0];\nc = measure q[0];\n`);
     expect(r.measurements).toEqual([{ qubit: 0, bit: { register: 'c', index: 0 } }]);
   });
+  it("names 'cbit' (the pre-release bit type) instead of reading it as a gate call", () => {
+    fails(
+      `${V3}qubit[1] q;\ncbit[4] c = "0110";\n`,
+      /'cbit' is the bit type of pre-release OpenQASM 3 drafts: expected 'bit'/,
+      4,
+    );
+    fails(`${V3}qubit[1] q;\ncbit c = 1;\n`, /'cbit' is the bit type/, 4);
+    fails(`${V3}qubit[1] q;\ncbit[4] c;\n`, /'cbit' is the bit type/, 4);
+    // A user may still call a gate of that name.
+    close(`${V3}qubit[1] q;\ngate cbit a { x a; }\ncbit q[0];\n`, new Dense(1).g(X, 0));
+  });
   it('refuses bit values that do not fit, and classical writes over measurement results', () => {
     fails(
       `${V3}qubit[1] q;\nbit[3] c = "01";\n`,
