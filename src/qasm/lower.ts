@@ -1500,7 +1500,8 @@ class Lowerer implements Sink {
         if (e.op === '!') return { t: 'bool', v: !this.truth(a, e.pos) };
         if (e.op === '~') {
           if (a.t !== 'int') throw err(`'~' needs an integer, got ${a.t}`, e.pos);
-          return this.fitInt(~a.v, a.bits, a.signed, e.pos);
+          // ~x = −x − 1 in two's complement, exact for every safe integer (JS `~` keeps only 32 bits).
+          return this.fitInt(-a.v - 1, a.bits, a.signed, e.pos);
         }
         switch (a.t) {
           case 'int':
@@ -1576,7 +1577,13 @@ class Lowerer implements Sink {
           return { t: 'qubits', wires: this.select(v.wires, e.index, base ?? 'the register', e.pos) };
         if (v.t === 'int' && e.index.kind !== 'range' && e.index.kind !== 'set') {
           const i = this.intOf(this.valueOf(e.index), e.index.pos, 'a bit index');
-          return { t: 'bool', v: Math.floor(Math.abs(v.v) / 2 ** i) % 2 === 1 };
+          if (i < 0 || (v.bits !== null && i >= v.bits))
+            throw err(
+              `bit index ${i} is out of range for a ${v.bits}-bit ${v.signed ? 'int' : 'uint'}: expected 0..${(v.bits ?? 1) - 1}`,
+              e.index.pos,
+            );
+          // Two's complement: floor division keeps the sign bits of a negative value set.
+          return { t: 'bool', v: ((Math.floor(v.v / 2 ** i) % 2) + 2) % 2 === 1 };
         }
         throw err('indexing is supported on qubit registers and integers only', e.pos);
       }

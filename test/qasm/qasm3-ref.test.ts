@@ -102,6 +102,24 @@ describe('qasm3-ref (the corpus reference) against hand-built matrices', () => {
     close('qubit[1] q;\nint a = 7 / 2;\nif (a == 3) x q[0];\n', new Dense(1).g(X, 0));
   });
 
+  it("sized angles follow the specification's table (classical.rst): k modulo 2ⁿ", () => {
+    const head =
+      'qubit[1] q;\nangle[4] a = 7 * (pi / 8);\nangle[4] b = pi / 8;\nangle[4] c = 5 * (pi / 4);\nuint[4] two = 2;\n';
+    close(`${head}angle[4] r = a + b;\nrz(r) q[0];\n`, new Dense(1).g(RZ(Math.PI), 0));
+    close(`${head}angle[4] r = b - a;\nrz(r) q[0];\n`, new Dense(1).g(RZ((5 * Math.PI) / 4), 0));
+    close(`${head}angle[4] r = a / two;\nrz(r) q[0];\n`, new Dense(1).g(RZ((3 * Math.PI) / 8), 0));
+    close(`${head}angle[4] r = two * c;\nrz(r) q[0];\n`, new Dense(1).g(RZ(Math.PI / 2), 0));
+    close(`${head}uint[4] r = c / b;\nfloat[64] f = r;\nrz(f) q[0];\n`, new Dense(1).g(RZ(10), 0));
+    close(
+      `${head}angle[4] r = -(pi / 4);\nangle[4] m = -r;\nrz(m) q[0];\n`,
+      new Dense(1).g(RZ(Math.PI / 4), 0),
+    );
+    // 0.3 rad in angle[4] is k = round(0.3·16/2π) = 1; ~ flips all 4 bits of a uint[4].
+    close('qubit[1] q;\nangle[4] a = 0.3;\nrz(a) q[0];\n', new Dense(1).g(RZ(Math.PI / 8), 0));
+    close('qubit[1] q;\nuint[4] u = 5;\nu = ~u;\nfloat[64] f = u;\nrz(f) q[0];\n', new Dense(1).g(RZ(10), 0));
+    close('qubit[1] q;\nint[8] i = -2;\nif (bool(i[7])) x q[0];\n', new Dense(1).g(X, 0));
+  });
+
   it('measurement at the end and reset at the start are allowed; anything else is refused', () => {
     close('qubit[1] q;\nbit c;\nreset q;\nx q[0];\nc = measure q[0];\n', new Dense(1).g(X, 0));
     expect(() => ref('qubit[1] q;\nbit c;\nc = measure q[0];\nx q[0];\n')).toThrow(/after its measurement/);

@@ -343,7 +343,27 @@ const wrapInt = (v: number, t: Val['t'], w: number | null): number => {
   return v;
 };
 
+/** Round to the nearest integer, ties to even (how a real becomes an angle[n]'s integer k). */
+const roundTiesEven = (x: number): number => {
+  const f = Math.floor(x);
+  const d = x - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+};
+
+/** The integer k of a sized angle (its value is k·2π/2ⁿ). */
+const angleK = (a: Val): number => Math.round((a.v / (2 * Math.PI)) * 2 ** a.w!);
+
+/** angle[n] with integer k, reduced modulo 2ⁿ. */
+const angleOf = (k: number, w: number): Val => {
+  const m = 2 ** w;
+  const kk = ((k % m) + m) % m;
+  return { t: 'angle', w, v: (kk * 2 * Math.PI) / m };
+};
+
 function coerce(v: Val, t: Val['t'], w: number | null): Val {
+  // A sized angle becomes an integer through its bit pattern (the specification's angle[n] ↔ uint[n] cast).
+  if (v.t === 'angle' && v.w !== null && (t === 'int' || t === 'uint'))
+    return { t, w, v: wrapInt(angleK(v), t, w) };
   switch (t) {
     case 'bool':
       return { t, w: null, v: v.v !== 0 ? 1 : 0 };
@@ -352,10 +372,10 @@ function coerce(v: Val, t: Val['t'], w: number | null): Val {
     case 'bit':
       return { t, w, v: wrapInt(Math.trunc(v.v), t, w) };
     case 'angle': {
+      if (v.t === 'angle' && v.w !== null && v.w === w) return v;
       const x = ((v.v % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI);
       if (w === null) return { t, w, v: x };
-      const steps = 2 ** w;
-      return { t, w, v: ((Math.round((x / (2 * Math.PI)) * steps) % steps) * 2 * Math.PI) / steps };
+      return angleOf(roundTiesEven((x / (2 * Math.PI)) * 2 ** w), w);
     }
     default:
       return { t: 'float', w, v: w === 32 ? Math.fround(v.v) : v.v };
@@ -467,7 +487,15 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
       }
       case 'Unary': {
         const x = evalVal(e.operand, env);
+        if (e.op === '-' && x.t === 'angle' && x.w !== null) return angleOf(-angleK(x), x.w);
+        if (e.op === '-' && (x.t === 'int' || x.t === 'uint'))
+          return coerce({ ...x, t: 'int', w: null, v: -x.v }, x.t, x.w);
         if (e.op === '-') return { ...x, v: -x.v };
+        if (e.op === '~') {
+          if ((x.t !== 'int' && x.t !== 'uint') || x.w === null) fail('~ needs a sized integer');
+          // Bitwise NOT: all w bits flipped, read back in the operand's type.
+          return coerce({ t: 'uint', w: null, v: 2 ** x.w! - 1 - wrapInt(x.v, 'uint', x.w) }, x.t, x.w);
+        }
         if (e.op === '!') return { t: 'bool', w: null, v: x.v ? 0 : 1 };
         return fail(`unary ${e.op}`);
       }
@@ -480,7 +508,31 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
         const r = evalVal(e.right, env);
         const ints = ['int', 'uint', 'bit', 'bool'];
         const integral = ints.includes(l.t) && ints.includes(r.t);
-        const res = (v: number): Val => (integral ? { t: 'int', w: null, v } : { t: 'float', w: null, v });
+        const sized = (x: Val) => x.t === 'angle' && x.w !== null;
+        if (sized(l) || sized(r)) {
+          // Sized angles compute on their integers k, modulo 2ⁿ (the specification's table).
+          const w = (sized(l) ? l.w : r.w)!;
+          if (sized(l) && sized(r)) {
+            if (l.w !== r.w) fail('angles of different widths');
+            if (e.op === '+') return angleOf(angleK(l) + angleK(r), w);
+            if (e.op === '-') return angleOf(angleK(l) - angleK(r), w);
+            if (e.op === '/') return { t: 'uint', w, v: Math.trunc(angleK(l) / angleK(r)) };
+            fail(`angle ${e.op} angle`);
+          }
+          const [a, n] = sized(l) ? [l, r] : [r, l];
+          if (!ints.includes(n.t)) fail(`angle ${e.op} ${n.t}`);
+          if (e.op === '*') return angleOf(angleK(a) * n.v, w);
+          if (e.op === '/' && sized(l)) return angleOf(Math.trunc(angleK(l) / n.v), w);
+          fail(`${l.t} ${e.op} ${r.t}`);
+        }
+        // Integers: the result has the sized operand's type (both sized: the wider; signed only if both are).
+        const typed = [l, r].filter((x) => (x.t === 'int' || x.t === 'uint') && x.w !== null);
+        const res = (v: number): Val => {
+          if (!integral) return { t: 'float', w: null, v };
+          if (!typed.length) return { t: 'int', w: null, v };
+          const t = typed.every((x) => x.t === 'int') ? 'int' : 'uint';
+          return coerce({ t: 'int', w: null, v }, t, Math.max(...typed.map((x) => x.w!)));
+        };
         switch (e.op) {
           case '+':
             return res(l.v + r.v);
@@ -503,6 +555,23 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
         if (e.op === '&&') return b(l.v !== 0 && evalVal(e.right, env).v !== 0);
         if (e.op === '||') return b(l.v !== 0 || evalVal(e.right, env).v !== 0);
         const r = evalVal(e.right, env);
+        if (['&', '|', '^', '<<', '>>'].includes(e.op)) {
+          const ty = [l, r].find((x) => (x.t === 'uint' || x.t === 'int') && x.w !== null);
+          if (!ty || l.v < 0 || r.v < 0) fail(`${e.op} is checked on unsigned sized integers only`);
+          const a = BigInt(l.v);
+          const c = BigInt(r.v);
+          const v =
+            e.op === '&'
+              ? a & c
+              : e.op === '|'
+                ? a | c
+                : e.op === '^'
+                  ? a ^ c
+                  : e.op === '<<'
+                    ? a << c
+                    : a >> c;
+          return coerce({ t: 'int', w: null, v: Number(v % 2n ** BigInt(ty!.w!)) }, ty!.t, ty!.w);
+        }
         switch (e.op) {
           case '==':
             return b(l.v === r.v);

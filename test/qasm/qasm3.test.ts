@@ -140,6 +140,23 @@ describe('classical declarations with the specification semantics', () => {
     fails(`${V3}input float a;\nqubit q;\nconst float b = a;`, /const 'b' uses input 'a'/, 5);
     fails(`${V3}qubit q;\nry(1.5 ^ 2) q;`, /'\^' is bitwise XOR in OpenQASM 3/, 4);
   });
+  it("~ and bit reads beyond 32 bits and on negative integers (two's complement)", () => {
+    // ~u = 2⁴⁸ − 1 − u for uint[48]; ~i = −i − 1 for int[48] (2⁴⁰ + 3 needs more than 32 bits).
+    expect(angleOf(`${V3}qubit q;\nuint[48] u = ${2 ** 40 + 3};\nu = ~u;\nry(u) q;\n`)).toBe(
+      2 ** 48 - 2 ** 40 - 4,
+    );
+    expect(angleOf(`${V3}qubit q;\nint[48] i = ${2 ** 40 + 3};\ni = ~i;\nry(i) q;\n`)).toBe(-(2 ** 40) - 4);
+    // −2 in int[8] is 11111110: bit 0 clear, bits 1…7 set; −128 is 10000000.
+    const bit = (decl: string, i: number) =>
+      angleOf(`${V3}qubit q;\n${decl};\nif (bool(w[${i}])) ry(1) q; else ry(2) q;\n`);
+    expect([0, 1, 7].map((i) => bit('int[8] w = -2', i))).toEqual([2, 1, 1]);
+    expect([6, 7].map((i) => bit('int[8] w = -128', i))).toEqual([2, 1]);
+    fails(
+      `${V3}qubit q;\nuint[4] w = 5;\nif (bool(w[4])) x q;\n`,
+      /bit index 4 is out of range for a 4-bit uint: expected 0..3/,
+      5,
+    );
+  });
   it('casts and functions', () => {
     expect(angleOf(`${V3}qubit q;\nry(float(int[8](300)) + floor(2.7) + mod(7, 3)) q;\n`)).toBe(44 + 2 + 1);
     expect(angleOf(`${V3}qubit q;\nry(angle[2](pi/2 + 0.1)) q;\n`)).toBeCloseTo(Math.PI / 2, 14);
