@@ -77,11 +77,16 @@ export class Embedding extends Module {
   }
 }
 
-/** GELU (tanh approximation, as in GPT-2 and ViT implementations); tfjs has no built-in op. */
+/**
+ * GELU (tanh approximation, as in GPT-2 and ViT implementations); tfjs has no built-in op.
+ * 0.5·x·(1 + tanh z) is computed as x·σ(2z), the same function (½(1 + tanh z) = σ(2z)): wasm's sigmoid is
+ * XNNPACK's vectorised kernel, its tanh calls libm per element (8.8 vs 0.45 ms on a [32, 17, 128] tensor,
+ * measured here), and it takes two ops fewer forward and backward.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+    const z2 = tf.mul(2 * Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
+    return tf.mul(x, tf.sigmoid(z2));
   });
 }
 

@@ -40,6 +40,23 @@ describe('layers', () => {
     });
   });
 
+  it('GELU’s gradient matches central differences of the tanh closed form', () => {
+    const xs = [-3, -1.2, -0.5, 0, 0.3, 1, 2.5];
+    const f = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+    const h = 1e-5;
+    const ref = xs.map((x) => (f(x + h) - f(x - h)) / (2 * h));
+    const g = tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((x: tf.Tensor) => tf.sum(gelu(x)))(tf.tensor1d(xs))
+          .dataSync(),
+      ),
+    );
+    xs.forEach((_, i) => {
+      expect(g[i]).toBeCloseTo(ref[i]!, 5);
+    });
+  });
+
   it('Embedding looks rows up by one-hot product and has a gradient on wasm', () => {
     const e = new Embedding(5, 3, 1);
     const w = e.weight.dataSync();
