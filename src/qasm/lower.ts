@@ -1707,6 +1707,26 @@ class Lowerer implements Sink {
     if (l.t === 'int' && r.t === 'int') {
       const bits = l.bits === null ? r.bits : r.bits === null ? l.bits : Math.max(l.bits, r.bits);
       const signed = l.signed && r.signed;
+      // A sized result wraps modulo 2^bits: compute + − * ** exactly in BigInt so that an intermediate beyond
+      // 2^53 (int[32] · int[32]) still gives the specification's wrapped value.
+      if (bits !== null && (op === '+' || op === '-' || op === '*' || (op === '**' && r.v >= 0))) {
+        const a = BigInt(l.v);
+        const b = BigInt(r.v);
+        const m = 1n << BigInt(bits);
+        let res: bigint;
+        if (op === '**') {
+          // Square-and-multiply modulo 2^bits: the exponent may be large, the result never is.
+          res = 1n;
+          let base = ((a % m) + m) % m;
+          for (let e = b; e > 0n; e >>= 1n) {
+            if (e & 1n) res = (res * base) % m;
+            base = (base * base) % m;
+          }
+        } else res = op === '+' ? a + b : op === '-' ? a - b : a * b;
+        let w = ((res % m) + m) % m;
+        if (signed && w >= m >> 1n) w -= m;
+        return this.fitInt(Number(w), bits, signed, pos);
+      }
       let v: number;
       switch (op) {
         case '+':

@@ -85,8 +85,8 @@ function program(seed: number): string {
 }
 
 /**
- * Random classical code on one width n. Products of two variables are left out at n ≥ 32: their exact value can
- * pass 2^53, where the importer refuses with a typed error instead of computing (a documented limit).
+ * Random classical code on one width n (products of two 32- or 48-bit values pass 2^53 before they wrap, so
+ * both sides must compute them exactly).
  */
 function classical(seed: number): string {
   const r = createRng(seed);
@@ -113,7 +113,8 @@ function classical(seed: number): string {
     () => 'a += b;',
     () => 'u = u + v;',
     () => 'u = u - v;',
-    ...(w >= 32 ? [] : [() => 'u = u * v;', () => 'i = i * j;']),
+    () => 'u = u * v;',
+    () => 'i = i * j;',
     () => `u = u / ${small()};`,
     () => `u = u % ${small()};`,
     () => `u = u << ${r.int(4)};`,

@@ -533,6 +533,15 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
           const t = typed.every((x) => x.t === 'int') ? 'int' : 'uint';
           return coerce({ t: 'int', w: null, v }, t, Math.max(...typed.map((x) => x.w!)));
         };
+        if (integral && typed.length && ['+', '-', '*'].includes(e.op)) {
+          // Exact integers, then the typed wrap: int[32]·int[32] passes 2^53 before it wraps.
+          const a = BigInt(l.v);
+          const c = BigInt(r.v);
+          const x = e.op === '+' ? a + c : e.op === '-' ? a - c : a * c;
+          const w = Math.max(...typed.map((y) => y.w!));
+          const m = 2n ** BigInt(w);
+          return res(Number(((x % m) + m) % m));
+        }
         switch (e.op) {
           case '+':
             return res(l.v + r.v);

@@ -140,7 +140,12 @@ describe('classical declarations with the specification semantics', () => {
     fails(`${V3}input float a;\nqubit q;\nconst float b = a;`, /const 'b' uses input 'a'/, 5);
     fails(`${V3}qubit q;\nry(1.5 ^ 2) q;`, /'\^' is bitwise XOR in OpenQASM 3/, 4);
   });
-  it("~ and bit reads beyond 32 bits and on negative integers (two's complement)", () => {
+  it('sized integers wrap exactly past 2^53, ~ and bit reads beyond 32 bits and on negative integers', () => {
+    // 10⁵·10⁵ = 10¹⁰ = 2·2³² + 1,410,065,408; 3⁴⁰ mod 2³² computed exactly (3⁴⁰ ≈ 1.2·10¹⁹ > 2⁵³).
+    expect(angleOf(`${V3}qubit q;\nint[32] w = 100000;\nw = w * w;\nry(w) q;\n`)).toBe(1410065408);
+    expect(angleOf(`${V3}qubit q;\nuint[32] w = 3;\nw = w ** 40;\nry(w) q;\n`)).toBe(
+      Number(3n ** 40n % 2n ** 32n),
+    );
     // ~u = 2⁴⁸ − 1 − u for uint[48]; ~i = −i − 1 for int[48] (2⁴⁰ + 3 needs more than 32 bits).
     expect(angleOf(`${V3}qubit q;\nuint[48] u = ${2 ** 40 + 3};\nu = ~u;\nry(u) q;\n`)).toBe(
       2 ** 48 - 2 ** 40 - 4,
