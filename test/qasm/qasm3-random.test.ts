@@ -2,7 +2,7 @@
  * Random OpenQASM 3 programs read by the importer and by the independent reference (qasm-ts's parser and
  * the evaluator of qasm3-ref.ts): standard gates with random angles, two user gates (one with a `gphase`
  * in its body), and chains of `ctrl @`, `ctrl(2) @`, `negctrl @`, `inv @` and `pow(k) @` with integer and
- * fractional k; and random straight-line classical code on angle[n], uint[n], int[n] (n = 4…48: wrap-around,
+ * fractional k; random nested loops, branches, break and continue; and random straight-line classical code on angle[n], uint[n], int[n] (n = 4…48: wrap-around,
  * ~, shifts, bitwise ops, angle·uint, angle/uint, angle/angle, casts, bit reads of negative integers) whose
  * values then drive rotation angles and branches. Whole unitaries must agree, global phase included. The seeds
  * are fixed, so a failure names a program that can be replayed.
@@ -140,6 +140,48 @@ function classical(seed: number): string {
   return text;
 }
 
+/**
+ * Random control flow at compile time: nested `for` over ranges (any step sign, empty ranges included) and sets,
+ * `while` counting down, `if`/`else` on a counter, `break`/`continue` on loop variables, rotations by loop
+ * variables.
+ */
+function controlFlow(seed: number): string {
+  const r = createRng(seed);
+  const pick = <T>(a: readonly T[]): T => a[r.int(a.length)]!;
+  let names = 0;
+  const gates = () => `${pick(['h', 'x', 's', 't', 'sx'])} q[${r.int(3)}];`;
+  const rot = (v: string) => `${pick(['rz', 'ry', 'rx'])}(${v} * 0.37) q[${r.int(3)}];`;
+  function block(depth: number, loopVars: string[]): string {
+    let out = '';
+    const n = 1 + r.int(3);
+    for (let s = 0; s < n; s++) {
+      const k = r.int(depth >= 3 ? 3 : 8);
+      if (k === 0) out += `${gates()}\n`;
+      else if (k === 1) out += `${rot(loopVars.length ? pick(loopVars) : 'c')}\n`;
+      else if (k === 2) out += `c = c + ${1 + r.int(3)};\n`;
+      else if (k === 3) {
+        const v = `i${names++}`;
+        const a = r.int(5) - 2,
+          b = r.int(7) - 2,
+          st = pick([1, 2, -1, 3]);
+        out += `for int ${v} in [${a}:${st}:${b}] {\n${block(depth + 1, [...loopVars, v])}}\n`;
+      } else if (k === 4) {
+        const v = `i${names++}`;
+        out += `for int ${v} in {${Array.from({ length: 1 + r.int(3) }, () => r.int(9) - 4).join(', ')}} {\n${block(depth + 1, [...loopVars, v])}}\n`;
+      } else if (k === 5) {
+        out += `if (c % ${2 + r.int(3)} == ${r.int(2)}) {\n${block(depth + 1, loopVars)}} else {\n${block(depth + 1, loopVars)}}\n`;
+      } else if (k === 6 && loopVars.length) {
+        out += `if (${pick(loopVars)} ${pick(['>', '<', '=='])} ${r.int(5) - 2}) ${pick(['break', 'continue'])};\n`;
+      } else if (k === 7) {
+        const v = `w${names++}`;
+        out += `int ${v} = ${r.int(4)};\nwhile (${v} > 0) {\n${v} = ${v} - 1;\n${block(depth + 1, [...loopVars, v])}}\n`;
+      } else out += `${gates()}\n`;
+    }
+    return out;
+  }
+  return `OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\nint c = ${r.int(5)};\n${block(0, [])}`;
+}
+
 describe('random OpenQASM 3 programs: the importer equals the qasm-ts reference', () => {
   it('200 programs with modifiers, fractional powers and user gates agree to 1e-9', () => {
     const bad: string[] = [];
@@ -157,6 +199,15 @@ describe('random OpenQASM 3 programs: the importer equals the qasm-ts reference'
     for (let seed = 1; seed <= 200; seed++) {
       const text = classical(seed);
       const ours = simulateComplex(parseQasm(text), undefined, 4);
+      if (!(maxDiff(ours, referenceQasm3(text, 4)) < 1e-9)) bad.push(`seed ${seed}:\n${text}`);
+    }
+    expect(bad).toEqual([]);
+  });
+  it('200 programs of nested loops, branches, break and continue agree to 1e-9', () => {
+    const bad: string[] = [];
+    for (let seed = 1; seed <= 200; seed++) {
+      const text = controlFlow(seed);
+      const ours = simulateComplex(parseQasm(text), undefined, 8);
       if (!(maxDiff(ours, referenceQasm3(text, 4)) < 1e-9)) bad.push(`seed ${seed}:\n${text}`);
     }
     expect(bad).toEqual([]);
