@@ -2,7 +2,8 @@
  * Random OpenQASM 3 programs read by the importer and by the independent reference (qasm-ts's parser and
  * the evaluator of qasm3-ref.ts): standard gates with random angles, two user gates (one with a `gphase`
  * in its body), and chains of `ctrl @`, `ctrl(2) @`, `negctrl @`, `inv @` and `pow(k) @` with integer and
- * fractional k; random nested loops, branches, break and continue; and random straight-line classical code on angle[n], uint[n], int[n] (n = 4…48: wrap-around,
+ * fractional k; random nested loops, branches, break and continue; random subroutine calls; and random
+ * straight-line classical code on angle[n], uint[n], int[n] (n = 4…48: wrap-around,
  * ~, shifts, bitwise ops, angle·uint, angle/uint, angle/angle, casts, bit reads of negative integers) whose
  * values then drive rotation angles and branches. Whole unitaries must agree, global phase included. The seeds
  * are fixed, so a failure names a program that can be replayed.
@@ -182,6 +183,38 @@ function controlFlow(seed: number): string {
   return `OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\nint c = ${r.int(5)};\n${block(0, [])}`;
 }
 
+/**
+ * Random calls of `def` subroutines: qubit and qubit[n] parameters bound to single qubits and register slices,
+ * angle/int/uint/float parameters converted to their types, return values fed back into later calls and angles,
+ * a subroutine calling another, loops and branches inside bodies. (Parameter names avoid gate names: qasm-ts reads
+ * `x / 2` as the gate x.)
+ */
+function subroutines(seed: number): string {
+  const r = createRng(seed);
+  const pick = <T>(a: readonly T[]): T => a[r.int(a.length)]!;
+  const real = () => (r.next() * 8 - 4).toFixed(3);
+  let t = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\n';
+  t += 'def rot(qubit a, angle[16] th) {\n  rz(th) a;\n  ry(th * 2) a;\n}\n';
+  t +=
+    'def ent(qubit[2] r, int k) -> int {\n  cx r[0], r[1];\n  if (k > 1) h r[1];\n  for int i in [0:k % 3] { s r[0]; }\n  return k * 2 + 1;\n}\n';
+  t += 'def half(float[64] v) -> float[64] {\n  return v / 2 + 0.25;\n}\n';
+  t +=
+    'def all(qubit[3] r, uint[4] n) {\n  for uint j in [0:2] { if (bool(n[j])) x r[j]; }\n  rot(r[2], 0.5);\n}\n';
+  t += 'int m = 1;\nfloat[64] yv = 0;\n';
+  const S = [
+    () => `rot(q[${r.int(3)}], ${real()});`,
+    () => `m = ent(${pick(['q[0:1]', 'q[1:2]'])}, m);`,
+    () => `ent(${pick(['q[0:1]', 'q[1:2]'])}, ${r.int(4)});`,
+    () => `yv = half(${real()});\nrx(yv) q[${r.int(3)}];`,
+    () => `all(q, ${r.int(16)});`,
+    () => `yv = half(yv);\nrz(yv) q[${r.int(3)}];`,
+    () => `for int i in [0:${r.int(3)}] { rot(q[${r.int(3)}], i * 0.3); }`,
+  ];
+  for (let n = 2 + r.int(6); n > 0; n--) t += `${pick(S)()}\n`;
+  t += 'float[64] fm = m;\nrz(fm / 10) q[0];\n';
+  return t;
+}
+
 describe('random OpenQASM 3 programs: the importer equals the qasm-ts reference', () => {
   it('200 programs with modifiers, fractional powers and user gates agree to 1e-9', () => {
     const bad: string[] = [];
@@ -207,6 +240,15 @@ describe('random OpenQASM 3 programs: the importer equals the qasm-ts reference'
     const bad: string[] = [];
     for (let seed = 1; seed <= 200; seed++) {
       const text = controlFlow(seed);
+      const ours = simulateComplex(parseQasm(text), undefined, 8);
+      if (!(maxDiff(ours, referenceQasm3(text, 4)) < 1e-9)) bad.push(`seed ${seed}:\n${text}`);
+    }
+    expect(bad).toEqual([]);
+  });
+  it('200 programs calling def subroutines with qubit, register and classical arguments agree to 1e-9', () => {
+    const bad: string[] = [];
+    for (let seed = 1; seed <= 200; seed++) {
+      const text = subroutines(seed);
       const ours = simulateComplex(parseQasm(text), undefined, 8);
       if (!(maxDiff(ours, referenceQasm3(text, 4)) < 1e-9)) bad.push(`seed ${seed}:\n${text}`);
     }

@@ -4,7 +4,7 @@
  * known, and it has to refuse what it does not implement rather than return something.
  */
 import { describe, expect, it } from 'vitest';
-import { Dense, H, P, RZ, S, SX, T, U, X, Z } from './dense-ref.ts';
+import { Dense, H, P, RY, RZ, S, SX, T, U, X, Z } from './dense-ref.ts';
 import { maxDiff } from './helpers.ts';
 import { forQasmTs, referenceQasm3 } from './qasm3-ref.ts';
 
@@ -118,6 +118,20 @@ describe('qasm3-ref (the corpus reference) against hand-built matrices', () => {
     close('qubit[1] q;\nangle[4] a = 0.3;\nrz(a) q[0];\n', new Dense(1).g(RZ(Math.PI / 8), 0));
     close('qubit[1] q;\nuint[4] u = 5;\nu = ~u;\nfloat[64] f = u;\nrz(f) q[0];\n', new Dense(1).g(RZ(10), 0));
     close('qubit[1] q;\nint[8] i = -2;\nif (bool(i[7])) x q[0];\n', new Dense(1).g(X, 0));
+  });
+
+  it('def subroutines bind qubits and register slices, convert arguments and return typed values', () => {
+    // angle[2] rounds 1.0 rad to k = 1 (π/2); f returns k + 1 = 2 for k = 1; the slice q[1:2] binds r[0] = q[1].
+    const body =
+      'qubit[3] q;\ndef f(qubit[2] r, angle[2] t, int k) -> int {\n  rz(t) r[0];\n  cx r[0], r[1];\n  return k + 1;\n}\n' +
+      'int m = 1;\nm = f(q[1:2], 1.0, m);\nfloat[64] fm = m;\nry(fm) q[0];\n';
+    close(
+      body,
+      new Dense(3)
+        .g(RZ(Math.PI / 2), 1)
+        .g(X, 2, [1])
+        .g(RY(2), 0),
+    );
   });
 
   it('measurement at the end and reset at the start are allowed; anything else is refused', () => {

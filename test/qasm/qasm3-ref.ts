@@ -419,6 +419,8 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
   const sim = new Sim(width, width <= wholeUpTo ? 2 ** width : 1);
   const touched = new Set<number>();
   const measured = new Set<number>();
+  /** Qubit names bound by the subroutine being run (its qubit parameters → wires). */
+  let qscope = new Map<string, number[]>();
   /** Classical variables that a measurement wrote: reading them would be run-time feedback. */
   const measuredVars = new Set<string>();
   const gates = new Map<string, Gate>();
@@ -597,6 +599,8 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
         }
         return fail(`operator ${e.op}`);
       }
+      case 'SubroutineCall':
+        return callSub(e, env) ?? fail('a subroutine without a value used in an expression');
       case 'TrigFunction':
       case 'MathFunction':
         return fail(`${kind(e)} is not needed by the corpus yet`);
@@ -703,6 +707,48 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
 
   class Break {}
   class Continue {}
+  class Return {
+    constructor(readonly value: Val | null) {}
+  }
+
+  type Param = { qubits: number; name: string } | { type: Node; name: string };
+  const subs = new Map<string, { params: Param[]; body: Node[]; returns: Node | null }>();
+
+  /**
+   * Call a `def`: qubit arguments bind wires (a register's size must match), classical ones are converted to
+   * the parameter's type; the body runs in its own scope and `return` hands back a value of the return type.
+   */
+  function callSub(call: Node, env: Map<string, Val>): Val | null {
+    const name = call.subroutineName.name as string;
+    const def = subs.get(name) ?? fail(`unknown subroutine ${name}`);
+    const args: Node[] = call.parameters?.args ?? [];
+    if (args.length !== def.params.length) fail(`${name} takes ${def.params.length} arguments`);
+    const inner = new Map<string, Val>();
+    const qinner = new Map<string, number[]>();
+    def.params.forEach((p, i) => {
+      if ('qubits' in p) {
+        const ws = wiresOf(args[i], qscope, env);
+        if (ws.length !== p.qubits) fail(`${name}: ${p.name} takes ${p.qubits} qubits, given ${ws.length}`);
+        qinner.set(p.name, ws);
+      } else {
+        const ty = typeOf(p.type, env);
+        inner.set(p.name, coerce(evalVal(args[i], env), ty.t, ty.w));
+      }
+    });
+    const saved = qscope;
+    qscope = qinner;
+    try {
+      run(def.body, inner);
+      return null;
+    } catch (x) {
+      if (!(x instanceof Return)) throw x;
+      if (!x.value || !def.returns) return null;
+      const ty = typeOf(def.returns, env);
+      return coerce(x.value, ty.t, ty.w);
+    } finally {
+      qscope = saved;
+    }
+  }
 
   function run(stmts: Node[], env: Map<string, Val>): void {
     for (const st of stmts) {
@@ -712,8 +758,29 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
         case 'QuantumDeclaration':
         case 'QuantumBarrier':
         case 'QuantumDelay':
-        case 'SubroutineDefinition':
           break;
+        case 'SubroutineDefinition': {
+          // qasm-ts lists a qubit parameter as [QuantumDeclaration], a classical one as a ClassicalDeclaration.
+          const params: Param[] = (st.args?.args ?? []).map((a: Node) => {
+            const d = Array.isArray(a) ? a[0] : a;
+            if (kind(d) === 'QuantumDeclaration')
+              return { qubits: d.size ? evalNum(d.size, env) : 1, name: d.identifier.name as string };
+            return { type: d.classicalType, name: d.identifier.name as string };
+          });
+          subs.set(st.name.name, {
+            params,
+            body: st.subroutineBlock.statements,
+            returns: st.returnType ?? null,
+          });
+          break;
+        }
+        case 'SubroutineCall':
+          callSub(st, env);
+          break;
+        case 'ReturnStatement': {
+          const ex = Array.isArray(st.expression) ? st.expression[0] : st.expression;
+          throw new Return(ex ? evalVal(ex, env) : null);
+        }
         case 'Include': {
           const f = String(st.filename).replace(/["']/g, '');
           if (f !== 'stdgates.inc') fail(`include ${f}`);
@@ -760,7 +827,7 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
             sim.apply(op, []);
             break;
           }
-          const wires = st.qubits.map((q: Node) => wiresOf(q, new Map(), env));
+          const wires = st.qubits.map((q: Node) => wiresOf(q, qscope, env));
           for (const ws of broadcast(wires, op.k)) {
             for (const w of ws) {
               if (measured.has(w)) fail(`gate on wire ${w} after its measurement`);
@@ -771,13 +838,13 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
           break;
         }
         case 'QuantumReset':
-          for (const w of wiresOf(st.identifier, new Map(), env))
+          for (const w of wiresOf(st.identifier, qscope, env))
             if (touched.has(w) || measured.has(w)) fail(`reset of wire ${w} after it was used`);
           break;
         case 'QuantumMeasurementAssignment':
         case 'QuantumMeasurement': {
           const m = kind(st) === 'QuantumMeasurement' ? st : st.quantumMeasurement;
-          for (const q of m.identifierList) for (const w of wiresOf(q, new Map(), env)) measured.add(w);
+          for (const q of m.identifierList) for (const w of wiresOf(q, qscope, env)) measured.add(w);
           if (st.identifier) measuredVars.add(st.identifier.name);
           break;
         }
