@@ -1,7 +1,7 @@
 /**
- * `qpeft hardware evaluate` on the smallest run that still learns something: a 12-wide ViT (one block, so
- * its query/value factors are 12-wide mixed-radix circuits on 4 qubits), fine-tuned on 512 MNIST images
- * for a few seconds, evaluated on 64. References that do not come from `evaluate` itself:
+ * `qpeft hardware evaluate` on the smallest run that still learns something: a 12-wide ViT (one block; its
+ * query/value factors are 12-wide direct sums, finetune's default form, each planned as one circuit on 4
+ * qubits), fine-tuned on 512 MNIST images for a few seconds, evaluated on 64. References that do not come from `evaluate` itself:
  * - the trained adapter's row equals the metric `finetune` measured at the end of training (result.json);
  * - noiseless counts at 1e5 shots rebuild the factors (fidelity ≈ 1), and the metric moves by at most one
  *   of the 64 images from the trained adapter's;
