@@ -221,7 +221,8 @@ if __name__ == "__main__":
 const CIRQ = String.raw`#!/usr/bin/env python3
 """Run a qpeft measurement plan with Cirq's simulator and write counts for 'qpeft hardware reconstruct'.
 
-Each measured circuit is built from the plan's gate lists: X on the bits of the column, the factor's
+Each measured circuit is built from the plan's gate lists: X on the bits of the prepared basis state (the
+column's row of P; the column itself for power-of-two widths), the factor's
 circuit, and RY(-pi/2) on the setting's wire, then cirq.measure of qubits 0..n-1 under key "c". Cirq's
 histogram keys are integers with the first measured qubit most significant; they are written in Qiskit
 order (bit 0 rightmost; reconstruct's default --format qiskit).
@@ -233,7 +234,9 @@ def measured_gates(plan, circuit):
         return circuit["ops"]
     factor = next(f for f in plan["factors"] if f["id"] == circuit["circuit"])
     n = factor["qubits"]
-    gates = [{"name": "x", "wires": [w]} for w in range(n) if (circuit["column"] >> w) & 1]
+    # the prepared basis state: P's row of this column (plans before non-power-of-two widths: the column)
+    prepared = circuit.get("prepared", circuit["column"])
+    gates = [{"name": "x", "wires": [w]} for w in range(n) if (prepared >> w) & 1]
     gates += factor["circuit"]["gates"]
     if circuit["setting"] != "z":
         gates.append({"name": "ry", "wires": [circuit["setting"]], "angle": -1.5707963267948966})

@@ -20,6 +20,7 @@ import {
   SDK_PROGRAM_TARGETS,
   singleCircuitProgram,
   templateFactor,
+  widthPlanFactor,
   writePlan,
 } from '../../src/hardware/index.ts';
 import { uniformAngles } from '../../src/util/random.ts';
@@ -227,5 +228,28 @@ describe('the Cirq program against a stand-in cirq module', () => {
     // read in the other bit order, the same counts give wrong columns: the conversion is what makes it work
     const wrong = reconstruct(plan, readCounts(plan, [out], 'braket'));
     expect(wrong.factors[0]!.frobeniusError).toBeGreaterThan(0.1);
+  });
+  it('a 6-wide mixed-radix factor: columns 4 and 5 are prepared on their rows (|6⟩, |7⟩), not as |4⟩, |5⟩', () => {
+    const dir = tmp();
+    const fake = path.join(dir, 'fake');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'cirq.py'), FAKE_CIRQ);
+    const { factor } = widthPlanFactor(6, 2, 6, { seed: 2 });
+    const { plan, programs } = buildPlan(
+      { kind: 'template', template: 'simplified-two-design', qubits: 3, layers: 2, seed: 2, width: 6 },
+      [factor],
+      [],
+      { shots: 100_000 },
+    );
+    const planDir = path.join(dir, 'plan');
+    writePlan(planDir, plan, programs);
+    const out = path.join(dir, 'counts.json');
+    execFileSync(PY, [path.join(planDir, 'run_cirq.py'), '--out', out, '--seed', '4'], {
+      env: { ...process.env, PYTHONPATH: fake },
+      stdio: 'pipe',
+    });
+    const r = reconstruct(plan, readCounts(plan, [out]));
+    expect(r.factors[0]!.leakage).toBe(0);
+    expect(r.factors[0]!.fidelity).toBeGreaterThan(0.999);
   });
 });
