@@ -43,6 +43,7 @@ import {
   type Sink,
   STD_GATES,
   STDGATES_GATES,
+  STDGATES_OWN,
   type StdGate,
 } from './stdlib.ts';
 
@@ -716,7 +717,12 @@ class Lowerer implements Sink {
             `include "${file}" defines gate '${name}', which clashes with ${this.names.get(name)}`,
             pos,
           );
-        if (!prev) this.gates.set(name, { kind: 'std', std: STD_GATES[name]!, from: file });
+        if (!prev)
+          this.gates.set(name, {
+            kind: 'std',
+            std: (std === 3 ? STDGATES_OWN[name] : undefined) ?? STD_GATES[name]!,
+            from: file,
+          });
       }
       this.includes.push(file);
       return;

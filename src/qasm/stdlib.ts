@@ -10,8 +10,9 @@
  * U(θ,φ,λ) = [[cos θ/2, −e^{iλ} sin θ/2], [e^{iφ} sin θ/2, e^{i(φ+λ)} cos θ/2]]):
  * p(λ) = u1(λ) = diag(1, e^{iλ}) = e^{iλ/2}·rz(λ); u2(φ,λ) = U(π/2,φ,λ); u3 = u = U;
  * U(θ,φ,λ) = e^{i(φ+λ)/2}·rz(φ)·ry(θ)·rz(λ); y = i·x·z; s = e^{iπ/4}·rz(π/2); t = e^{iπ/8}·rz(π/4);
- * sx = e^{iπ/4}·rx(π/2). The OpenQASM 3 `stdgates.inc` text defines u2/u3 with an extra `gphase`; like
- * Qiskit, we read u2/u3 as the matrices above (a difference of global phase only).
+ * sx = e^{iπ/4}·rx(π/2). OpenQASM 3's `stdgates.inc` defines its u2/u3 with an extra `gphase(−(φ+λ)/2)`:
+ * that makes them rz(φ)·ry(θ)·rz(λ), "identical to the U of OpenQASM 2" as the specification puts it, and
+ * `include "stdgates.inc"` brings those (`STDGATES_OWN`); qelib1.inc's u2/u3 stay Qiskit's matrices above.
  */
 import type { FixedName, RotationName, TwoQubitName } from '../circuit/gates.ts';
 import { type Aff, AffineError, add, konst, neg, scale } from './affine.ts';
@@ -224,6 +225,22 @@ export const STD_GATES: Readonly<Record<string, StdGate>> = Object.freeze({
     s.fixed('h', x!);
     s.fixed('h', y!);
   }),
+});
+
+/** rz(φ)·ry(θ)·rz(λ) with no global phase: stdgates.inc's `gphase(−(φ+λ)/2); U(θ, φ, λ)`. */
+function zyz(s: Sink, theta: Aff, phi: Aff, lambda: Aff, w: number): void {
+  s.rot('rz', w, lambda, false);
+  s.rot('ry', w, theta, false);
+  s.rot('rz', w, phi, false);
+}
+
+/**
+ * The gates whose `stdgates.inc` definition differs from the qelib1.inc one of the same name (by a global
+ * phase): `include "stdgates.inc"` takes these instead of `STD_GATES`'.
+ */
+export const STDGATES_OWN: Readonly<Record<string, StdGate>> = Object.freeze({
+  u3: g(3, 1, (s, a, w) => zyz(s, a[0]!, a[1]!, a[2]!, w[0]!)),
+  u2: g(2, 1, (s, a, w) => zyz(s, k(PI / 2), a[0]!, a[1]!, w[0]!)),
 });
 
 /** The gates `include "qelib1.inc";` brings (Qiskit's edition of the file); `U` and `CX` are built in. */

@@ -129,7 +129,8 @@ describe('lowering', () => {
     );
     expect(c.gates.map((g) => g.name)).toEqual(['cz', 'ry', 'z', 'ry']);
     expect(c.gates[1]).toMatchObject({ wires: [1], angle: param('w', 0.5, 0) });
-    expect(c.globalPhase ?? 0).toBe(0);
+    // stdgates.inc: u3(θ,φ,λ) = gphase(−(φ+λ)/2)·U(θ,φ,λ), and U(π/2, 0, π) = H, so u3(π/2, 0, π) = e^{−iπ/2}·H.
+    expect(c.globalPhase).toBeCloseTo(-Math.PI / 2, 14);
   });
   it('functions, π, τ, euler, unicode π and comments', () => {
     const c = parseQasm(

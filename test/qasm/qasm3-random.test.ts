@@ -50,7 +50,12 @@ function program(seed: number): string {
     else if (kind < 7) g = { name: pick(TWO_ANGLE), angles: 1, qubits: 2 };
     else if (kind < 8 && n >= 3) g = { name: pick(THREE), angles: 0, qubits: 3 };
     else if (kind < 9 && user.length) g = pick(user);
-    else if (kind === 9) g = { name: 'cu', angles: 4, qubits: 2 };
+    else if (kind === 9)
+      g = pick([
+        { name: 'cu', angles: 4, qubits: 2 },
+        { name: 'u3', angles: 3, qubits: 1 },
+        { name: 'u2', angles: 2, qubits: 1 },
+      ]);
     else g = { name: 'U', angles: 3, qubits: 1 };
     let mods = '';
     let controls = 0;

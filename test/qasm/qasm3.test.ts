@@ -282,6 +282,23 @@ describe('loops, subroutines, timing, reset and measurement', () => {
 });
 
 describe('each version gets exactly its own standard library', () => {
+  it("stdgates.inc's u2/u3 carry the specification's gphase(−(φ+λ)/2); qelib1.inc's are Qiskit's U", () => {
+    close(
+      `${V3}qubit q;\nu3(0.5, 0.2, 0.9) q;\n`,
+      new Dense(1).g(U(0.5, 0.2, 0.9), 0).phase(-(0.2 + 0.9) / 2),
+    );
+    close(
+      `${V3}qubit q;\nu2(0.2, 0.9) q;\n`,
+      new Dense(1).g(U(Math.PI / 2, 0.2, 0.9), 0).phase(-(0.2 + 0.9) / 2),
+    );
+    close(`${V3}qubit q;\nu1(0.9) q;\n`, new Dense(1).g(P(0.9), 0));
+    close(
+      `${V3}qubit[2] q;\nctrl @ u3(0.5, 0.2, 0.9) q[0], q[1];\n`,
+      new Dense(2).g(scaled(U(0.5, 0.2, 0.9), cexp(-0.55)), 1, [0]),
+    );
+    close(`${V2}qreg q[1];\nu3(0.5, 0.2, 0.9) q[0];\n`, new Dense(1).g(U(0.5, 0.2, 0.9), 0));
+    close(`${V2}qreg q[1];\nu2(0.2, 0.9) q[0];\n`, new Dense(1).g(U(Math.PI / 2, 0.2, 0.9), 0));
+  });
   it('user definitions of names the included library lacks are accepted', () => {
     close(
       `${V3}qubit[2] q;\ngate cu1(l) a, b { cp(l) a, b; }\ngate rzz(t) a, b { cx a, b; rz(t) b; cx a, b; }\ngate u(t, p, l) a { U(t, p, l) a; }\ncu1(0.3) q[0], q[1];\nrzz(0.2) q[0], q[1];\nu(0.1, 0.2, 0.3) q[0];\n`,
