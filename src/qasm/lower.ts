@@ -1408,6 +1408,15 @@ class Lowerer implements Sink {
     if (!r || base.kind !== 'id') {
       const what = base.kind === 'id' ? this.names.get(base.name) : undefined;
       const name = base.kind === 'id' ? base.name : '?';
+      const b = base.kind === 'id' ? this.lookupName(base.name) : undefined;
+      if (b?.kind === 'var') {
+        // e.g. the specification's ipe.qasm measures into the bits of an angle[n]: name the type.
+        const ty = `${b.type.name}${b.type.bits === null ? '' : `[${b.type.bits}]`}`;
+        throw err(
+          `'${name}' is ${/^[aeiou]/.test(ty) ? 'an' : 'a'} ${ty} variable: measurements and bit values go into bit registers (bit[n] ${name};)`,
+          o.pos,
+        );
+      }
       throw err(
         what
           ? `'${name}' is ${what}: expected a bit register`

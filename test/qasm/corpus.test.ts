@@ -116,7 +116,10 @@ function reasonOf(detail: string): string {
     [/assigning to bits/, 'classical feedback (bit assignment)'],
     [/unknown gate '(\w+)'/, "gate '$1' not in the version's standard library or not defined"],
     [/unknown qubit register/, 'undeclared register (invalid program)'],
-    [/'(\w+)' is a variable: expected a bit register/, 'classical bit arithmetic on measured bits'],
+    [
+      /is an? \w+(\[\d+\])? variable: measurements and bit values go into bit registers/,
+      'measurement into a non-bit variable (angle[n] c)',
+    ],
     [/only angle parameters/, "'input' of a non-angle type"],
     [/width/, 'type width outside the specification (float[3], int[80])'],
   ];

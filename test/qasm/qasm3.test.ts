@@ -237,6 +237,12 @@ describe('loops, subroutines, timing, reset and measurement', () => {
   });
   it('refuses bit values that do not fit, and classical writes over measurement results', () => {
     fails(
+      `${V3}qubit[1] q;\nangle[3] c = 0;\nmeasure q[0] -> c[0];\n`,
+      /'c' is an angle\[3\] variable: measurements and bit values go into bit registers \(bit\[n\] c;\)/,
+      5,
+    );
+    fails(`${V3}qubit[1] q;\nint k = 0;\nmeasure q[0] -> k;\n`, /'k' is an int variable/, 5);
+    fails(
       `${V3}qubit[1] q;\nbit[3] c = "01";\n`,
       /expected a bit string of 3 binary digits \(0\/1\) for 'c', got "01"/,
       4,
