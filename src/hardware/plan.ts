@@ -66,6 +66,12 @@ export interface PlanFactor {
   readonly columns: number;
   /** The circuit with its angles bound (plain IR data, `makeCircuit` rebuilds it). */
   readonly circuit: Circuit;
+  /**
+   * The same circuit with its angles free (`params`, angles `scale·θ[param] + offset`): what SDK programs
+   * build as a parametrised circuit and bind `theta` to at run time (`run_qiskit.py --parametrized`).
+   * Absent in plans written before it existed.
+   */
+  readonly parametrized?: Circuit;
   /** The trained (or seeded) angles, in the unbound circuit's parameter order. */
   readonly theta: readonly number[];
   /** One sign reference per column (see the file comment of measurement.ts). */
@@ -203,6 +209,7 @@ export function planFactorRecord(spec: {
     rowBasis: rows,
     columns: spec.columns,
     circuit: bound,
+    parametrized: spec.circuit,
     theta: Array.from(spec.theta),
     signs,
   };

@@ -2,7 +2,9 @@
  * Python programs, written and owned by this project, that run a measurement plan on a real SDK and write
  * counts `qpeft hardware reconstruct` reads:
  * - Qiskit ≥ 1.0 (`run_qiskit.py`): loads each plan program with `qiskit.qasm3.loads` (needs the
- *   `qiskit-qasm3-import` package) or `qiskit.qasm2.loads`, samples with the reference
+ *   `qiskit-qasm3-import` package) or `qiskit.qasm2.loads`, or with `--parametrized` builds each measured
+ *   circuit from the factor's free-angle gate list with a `ParameterVector` and passes the trained angles in
+ *   the sampler's PUBs (bound at run time; one transpilation serves any angles); samples with the reference
  *   `qiskit.primitives.StatevectorSampler` by default, or with `--backend NAME` on an IBM Quantum backend
  *   through `qiskit_ibm_runtime.SamplerV2` after `transpile` (with the plan's initial layout when the plan
  *   was made for a device); writes `get_counts()` (classical bit 0 rightmost: `--format qiskit`).
@@ -41,6 +43,20 @@ export const SDK_CALLS: Readonly<Record<SdkProgramTarget, readonly string[]>> = 
     'qiskit.qasm3.loads',
     'qiskit.qasm2.loads',
     'qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS',
+    'qiskit.circuit.ParameterVector',
+    'qiskit.circuit.QuantumCircuit',
+    'qiskit.circuit.QuantumRegister',
+    'qiskit.circuit.ClassicalRegister',
+    '.ry(',
+    '.cz(',
+    '.cx(',
+    '.swap(',
+    '.x(',
+    '.z(',
+    '.h(',
+    '.measure(',
+    '.parameters',
+    '.index',
     'qiskit.transpile',
     'qiskit.primitives.StatevectorSampler',
     'qiskit_ibm_runtime.QiskitRuntimeService',
@@ -124,6 +140,8 @@ def write_counts(path, counts, order):
 const QISKIT = String.raw`#!/usr/bin/env python3
 """Run a qpeft measurement plan with Qiskit >= 1.0 and write counts for 'qpeft hardware reconstruct'.
 
+--parametrized builds each circuit from the plan's free-angle gate lists with a ParameterVector "theta" and
+binds the trained angles in the sampler's PUBs at run time (no QASM import needed).
 Default: the local reference sampler (qiskit.primitives.StatevectorSampler). --backend NAME runs on an IBM
 Quantum backend with qiskit-ibm-runtime's SamplerV2 after transpiling (the plan's initial layout is used
 when the plan was made for a device and the backend has those qubits). OpenQASM 3 plans need the
@@ -142,17 +160,81 @@ def load_program(text, version):
     return qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
 
 
+def parametrized_circuit(plan, entry):
+    """The measured circuit of a plan entry with the factor's angles as a ParameterVector, and its values."""
+    from qiskit.circuit import ClassicalRegister, ParameterVector, QuantumCircuit, QuantumRegister
+
+    factor = next((f for f in plan["factors"] if f["id"] == entry.get("circuit")), None)
+    if factor is None:
+        raise SystemExit("--parametrized builds circuits from a plan folder's factors; this program has none")
+    ir = factor.get("parametrized")
+    if ir is None:
+        raise SystemExit("this plan has no free-angle circuits (written by an older qpeft): run without --parametrized")
+    n = factor["qubits"]
+    theta = ParameterVector("theta", len(ir["params"]))
+    index = {name: i for i, name in enumerate(ir["params"])}
+    qc = QuantumCircuit(QuantumRegister(n, "q"), ClassicalRegister(n, "c"))
+    prepared = entry.get("prepared", entry["column"])
+    for w in range(n):
+        if (prepared >> w) & 1:
+            qc.x(w)
+    for g in ir["gates"]:
+        w = g["wires"]
+        name = g["name"]
+        if name == "ry":
+            a = g["angle"]
+            angle = a if isinstance(a, (int, float)) else a["scale"] * theta[index[a["param"]]] + a["offset"]
+            qc.ry(angle, w[0])
+        elif name == "cz":
+            qc.cz(w[0], w[1])
+        elif name == "cx":
+            qc.cx(w[0], w[1])
+        elif name == "swap":
+            qc.swap(w[0], w[1])
+        elif name == "x":
+            qc.x(w[0])
+        elif name == "z":
+            qc.z(w[0])
+        elif name == "h":
+            qc.h(w[0])
+        else:
+            raise SystemExit(f"gate {name!r} is not a real adapter gate (ry, cz, cx, swap, x, z, h)")
+    if entry["setting"] != "z":
+        qc.ry(-1.5707963267948966, entry["setting"])
+    qc.measure(list(range(n)), list(range(n)))
+    return qc, factor["theta"]
+
+
+def pub(circuit, theta):
+    # the values in the order of circuit.parameters (a vector's elements sort by index)
+    values = [theta[p.index] for p in circuit.parameters]
+    return (circuit, values) if values else circuit
+
+
 def main():
     args = arguments(
         "Run a qpeft measurement plan with Qiskit",
         [
             ("--backend", {"default": None, "help": "IBM Quantum backend name (default: local StatevectorSampler)"}),
             ("--seed", {"type": int, "default": None, "help": "seed of the local sampler"}),
+            (
+                "--parametrized",
+                {
+                    "action": "store_true",
+                    "help": "build circuits with a ParameterVector and bind the trained angles at run time",
+                },
+            ),
         ],
     )
     plan = read_plan(args.plan)
     entries = plan["circuits"]
-    circuits = [load_program(program_text(plan, args.plan, c), plan["qasmVersion"]) for c in entries]
+    if args.parametrized:
+        built = [parametrized_circuit(plan, c) for c in entries]
+        circuits = [b[0] for b in built]
+        thetas = [b[1] for b in built]
+    else:
+        circuits = [load_program(program_text(plan, args.plan, c), plan["qasmVersion"]) for c in entries]
+        thetas = [[] for _ in entries]
     shots = args.shots or plan["shots"]
     if args.backend:
         from qiskit import transpile
@@ -163,11 +245,13 @@ def main():
         if layout and max(layout) >= backend.num_qubits:
             layout = None
         isa = transpile(circuits, backend=backend, initial_layout=layout, optimization_level=1)
-        result = SamplerV2(mode=backend).run(isa, shots=shots).result()
+        pubs = [pub(c, t) for c, t in zip(isa, thetas)]
+        result = SamplerV2(mode=backend).run(pubs, shots=shots).result()
     else:
         from qiskit.primitives import StatevectorSampler
 
-        result = StatevectorSampler(seed=args.seed).run(circuits, shots=shots).result()
+        pubs = [pub(c, t) for c, t in zip(circuits, thetas)]
+        result = StatevectorSampler(seed=args.seed).run(pubs, shots=shots).result()
     counts = {c["id"]: dict(result[i].data.c.get_counts()) for i, c in enumerate(entries)}
     write_counts(args.out, counts, "Qiskit order: reconstruct --format qiskit")
 

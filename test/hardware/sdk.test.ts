@@ -200,6 +200,169 @@ class Simulator:
         return _Result(values)
 `;
 
+/**
+ * A stand-in for the parts of Qiskit that run_qiskit.py --parametrized uses: ParameterVector elements with
+ * affine expressions, a QuantumCircuit recording gates, and a StatevectorSampler whose PUBs bind values in
+ * the order of `circuit.parameters`; counts keys put classical bit 0 rightmost (Qiskit's order).
+ */
+const FAKE_QISKIT: Record<string, string> = {
+  '__init__.py': '',
+  'circuit.py': String.raw`
+class _Expr:
+    def __init__(self, terms, const=0.0):
+        self.terms, self.const = terms, const
+
+    def __mul__(self, k):
+        return _Expr({i: k * c for i, c in self.terms.items()}, k * self.const)
+
+    __rmul__ = __mul__
+
+    def __add__(self, k):
+        return _Expr(dict(self.terms), self.const + k)
+
+    __radd__ = __add__
+
+    def value(self, bound):
+        return self.const + sum(c * bound[i] for i, c in self.terms.items())
+
+
+class _Element(_Expr):
+    def __init__(self, vector, index):
+        super().__init__({index: 1.0})
+        self.vector, self.index = vector, index
+
+
+class ParameterVector:
+    def __init__(self, name, length):
+        self.name = name
+        self.elements = [_Element(self, i) for i in range(length)]
+
+    def __getitem__(self, i):
+        return self.elements[i]
+
+
+class QuantumRegister:
+    def __init__(self, size, name):
+        self.size, self.name = size, name
+
+
+class ClassicalRegister(QuantumRegister):
+    pass
+
+
+class QuantumCircuit:
+    def __init__(self, qreg, creg):
+        self.num_qubits, self.creg, self.ops, self.measured = qreg.size, creg, [], None
+
+    def ry(self, angle, q):
+        self.ops.append(("ry", [q], angle))
+
+    def cz(self, a, b):
+        self.ops.append(("cz", [a, b], None))
+
+    def cx(self, a, b):
+        self.ops.append(("cx", [a, b], None))
+
+    def swap(self, a, b):
+        self.ops.append(("swap", [a, b], None))
+
+    def x(self, q):
+        self.ops.append(("x", [q], None))
+
+    def z(self, q):
+        self.ops.append(("z", [q], None))
+
+    def h(self, q):
+        self.ops.append(("h", [q], None))
+
+    def measure(self, qubits, clbits):
+        self.measured = list(zip(qubits, clbits))
+
+    @property
+    def parameters(self):
+        # the vector's elements that occur, sorted by index (Qiskit's order for one ParameterVector)
+        indices = sorted({i for _, _, a in self.ops if isinstance(a, _Expr) for i in a.terms})
+        return [_Element(None, i) for i in indices]
+`,
+  'primitives.py': String.raw`
+import numpy as np
+
+from qiskit.circuit import _Expr
+
+
+def _matrix(name, angle):
+    if name == "ry":
+        c, s = np.cos(angle / 2), np.sin(angle / 2)
+        return np.array([[c, -s], [s, c]])
+    return {
+        "x": np.array([[0.0, 1.0], [1.0, 0.0]]),
+        "z": np.diag([1.0, -1.0]),
+        "h": np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2),
+        # two-qubit matrices on (a, b) with a the more significant index of the 4×4 block
+        "cz": np.diag([1.0, 1.0, 1.0, -1.0]),
+        "cx": np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=float),
+        "swap": np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float),
+    }[name]
+
+
+class _Bits:
+    def __init__(self, counts):
+        self.counts = counts
+
+    def get_counts(self):
+        return self.counts
+
+
+class _Data:
+    def __init__(self, name, counts):
+        setattr(self, name, _Bits(counts))
+
+
+class _PubResult:
+    def __init__(self, data):
+        self.data = data
+
+
+class _Job:
+    def __init__(self, results):
+        self.results = results
+
+    def result(self):
+        return self.results
+
+
+class StatevectorSampler:
+    def __init__(self, seed=None):
+        self.rng = np.random.default_rng(seed)
+
+    def run(self, pubs, shots):
+        out = []
+        for p in pubs:
+            circuit, values = (p[0], p[1]) if isinstance(p, tuple) else (p, [])
+            bound = {e.index: v for e, v in zip(circuit.parameters, values)}
+            n = circuit.num_qubits
+            # tensor axis k is qubit n-1-k, so the flattened index is sum(bit_w * 2^w)
+            psi = np.zeros([2] * n)
+            psi[(0,) * n] = 1.0
+            for name, wires, angle in circuit.ops:
+                a = angle.value(bound) if isinstance(angle, _Expr) else angle
+                axes = [n - 1 - w for w in wires]
+                k = len(axes)
+                m = _matrix(name, a).reshape([2] * (2 * k))
+                psi = np.moveaxis(np.tensordot(m, psi, axes=(list(range(k, 2 * k)), axes)), list(range(k)), axes)
+            prob = (psi ** 2).reshape(-1)
+            draws = self.rng.choice(len(prob), size=shots, p=prob / prob.sum())
+            counts = {}
+            for d, k in zip(*np.unique(draws, return_counts=True)):
+                bits = ["0"] * n
+                for q, c in circuit.measured:
+                    bits[n - 1 - c] = str((int(d) >> q) & 1)
+                counts["".join(bits)] = int(k)
+            out.append(_PubResult(_Data(circuit.creg.name, counts)))
+        return _Job(out)
+`,
+};
+
 describe('the Cirq program against a stand-in cirq module', () => {
   it('runs a plan end to end; its counts (converted to Qiskit order) reconstruct the columns', () => {
     const dir = tmp();
@@ -229,12 +392,12 @@ describe('the Cirq program against a stand-in cirq module', () => {
     const wrong = reconstruct(plan, readCounts(plan, [out], 'braket'));
     expect(wrong.factors[0]!.frobeniusError).toBeGreaterThan(0.1);
   });
-  it('a 6-wide mixed-radix factor: columns 4 and 5 are prepared on their rows (|6⟩, |7⟩), not as |4⟩, |5⟩', () => {
+  it('a 6-wide mixed-radix factor: column 4 is prepared on its row (|6⟩), not as |4⟩', () => {
     const dir = tmp();
     const fake = path.join(dir, 'fake');
     mkdirSync(fake);
     writeFileSync(path.join(fake, 'cirq.py'), FAKE_CIRQ);
-    const { factor } = widthPlanFactor(6, 2, 6, { seed: 2 });
+    const { factor } = widthPlanFactor(6, 2, 5, { seed: 2 });
     const { plan, programs } = buildPlan(
       { kind: 'template', template: 'simplified-two-design', qubits: 3, layers: 2, seed: 2, width: 6 },
       [factor],
@@ -251,5 +414,49 @@ describe('the Cirq program against a stand-in cirq module', () => {
     const r = reconstruct(plan, readCounts(plan, [out]));
     expect(r.factors[0]!.leakage).toBe(0);
     expect(r.factors[0]!.fidelity).toBeGreaterThan(0.999);
+    expect(r.factors[0]!.frobeniusError).toBeLessThan(0.05);
+  });
+});
+
+describe('the Qiskit program with --parametrized against a stand-in qiskit package', () => {
+  it('builds ParameterVector circuits, binds the trained angles in the PUBs, and its counts reconstruct P', () => {
+    const dir = tmp();
+    const pkg = path.join(dir, 'fake', 'qiskit');
+    mkdirSync(pkg, { recursive: true });
+    for (const [f, text] of Object.entries(FAKE_QISKIT)) writeFileSync(path.join(pkg, f), text);
+    // a 6-wide mixed-radix factor: its lowered rotations have angles ±θ/2 (scale and offset matter), and
+    // column 4 is prepared as |6⟩ (K = 5 < d: with K = d the fidelity would be 1 for any frame)
+    const { factor } = widthPlanFactor(6, 2, 5, { seed: 8 });
+    expect(
+      factor.parametrized!.gates.some(
+        (g) => 'angle' in g && typeof g.angle === 'object' && g.angle.scale !== 1,
+      ),
+    ).toBe(true);
+    const { plan, programs } = buildPlan(
+      { kind: 'template', template: 'simplified-two-design', qubits: 3, layers: 2, seed: 8, width: 6 },
+      [factor],
+      [],
+      { shots: 100_000 },
+    );
+    const planDir = path.join(dir, 'plan');
+    writePlan(planDir, plan, programs);
+    const out = path.join(dir, 'counts.json');
+    execFileSync(PY, [path.join(planDir, 'run_qiskit.py'), '--parametrized', '--out', out, '--seed', '5'], {
+      env: { ...process.env, PYTHONPATH: path.join(dir, 'fake') },
+      stdio: 'pipe',
+    });
+    const r = reconstruct(plan, readCounts(plan, [out]));
+    expect(r.factors[0]!.leakage).toBe(0);
+    expect(r.factors[0]!.fidelity).toBeGreaterThan(0.999);
+    expect(r.factors[0]!.frobeniusError).toBeLessThan(0.05);
+    // the angles really are bound at run time: the same circuits with θ shifted give other counts
+    const shifted = JSON.parse(readFileSync(path.join(planDir, 'plan.json'), 'utf8'));
+    shifted.factors[0].theta = shifted.factors[0].theta.map((t: number) => t + 0.3);
+    writeFileSync(path.join(planDir, 'plan.json'), JSON.stringify(shifted));
+    execFileSync(PY, [path.join(planDir, 'run_qiskit.py'), '--parametrized', '--out', out, '--seed', '5'], {
+      env: { ...process.env, PYTHONPATH: path.join(dir, 'fake') },
+      stdio: 'pipe',
+    });
+    expect(reconstruct(plan, readCounts(plan, [out])).factors[0]!.frobeniusError).toBeGreaterThan(0.2);
   });
 });
