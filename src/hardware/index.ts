@@ -33,6 +33,7 @@ export {
   buildPlan,
   checkRowBasis,
   checkShots,
+  directSumNotes,
   MAX_PLAN_QUBITS,
   type MeasurementPlan,
   PLAN_BIT_ORDER,

@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bindParameters, type Circuit, makeCircuit } from '../circuit/ir.ts';
+import { bindParameters, type Circuit, gateStats, makeCircuit } from '../circuit/ir.ts';
 import { getTemplate, type TemplateName } from '../circuit/templates/index.ts';
 import { AdapterError, describe, InputError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -34,6 +34,32 @@ import { chooseLayout, type Device, deviceSuccessProbability, type LayoutChoice 
 import { columnSettings, measurementCircuit, type Setting, settingLabel } from './measurement.ts';
 import { optimizeIbm } from './optimize.ts';
 import { planProgram, SDK_PROGRAM_FILES, SDK_PROGRAM_TARGETS } from './sdk-programs.ts';
+
+/**
+ * For the direct-sum factors of a plan (finetune's default form for widths that are not powers of two), the
+ * gate count of each one's circuit against the mixed-radix circuit of the same width and depth: on hardware
+ * the flattened direct sum is often several times longer (docs/hardware.md §6 measures what that costs).
+ * One line per distinct (width, layers); empty when no factor is a direct sum.
+ */
+export function directSumNotes(
+  factors: readonly PlanFactor[],
+  layers: number,
+  template: TemplateName = 'simplified-two-design',
+): string[] {
+  const seen = new Set<number>();
+  const out: string[] = [];
+  for (const f of factors) {
+    if (f.form !== 'direct-sum' || seen.has(f.dim)) continue;
+    seen.add(f.dim);
+    const mixed = widthFactor(f.dim, layers, { form: 'mixed-radix', template }).circuit;
+    const a = gateStats(makeCircuit(f.circuit));
+    const b = gateStats(mixed);
+    out.push(
+      `width ${f.dim}: direct-sum factors, ${a.total} gates (${a.twoQubit} two-qubit) per circuit; the mixed-radix form of this width has ${b.total} (${b.twoQubit}): for hardware, train with factorForm "mixed-radix" (docs/hardware.md §6)`,
+    );
+  }
+  return out;
+}
 
 /** The plan file's name inside a plan directory. */
 export const PLAN_FILE = 'plan.json';
@@ -76,6 +102,11 @@ export interface PlanFactor {
   readonly theta: readonly number[];
   /** One sign reference per column (see the file comment of measurement.ts). */
   readonly signs: readonly SignReference[];
+  /**
+   * For an adapter's template factor: its form (`power-of-two`, `mixed-radix` or `direct-sum`; absent for
+   * circuit files and bare templates), so that the planner can say when another form is shorter on hardware.
+   */
+  readonly form?: 'power-of-two' | 'mixed-radix' | 'direct-sum';
 }
 
 /** An adapted layer of an adapter plan: ΔW = α·P·diag(λ)·Qᵀ. */
@@ -370,17 +401,18 @@ export function adapterFactors(dir: string): {
       // one circuit on ⌈log₂d⌉ qubits and its row map, whatever the form (power of two, mixed radix, sum)
       const { circuit, rowBasis } = factorCircuit(plan);
       const theta = get(which === 'P' ? 'theta_p' : 'theta_q');
-      factors.push(
-        planFactorRecord({
-          id: ids[which],
-          layer: t.name,
-          factor: which,
-          circuit,
-          theta,
-          columns: config.rank,
-          rowBasis,
-        }),
-      );
+      const record = planFactorRecord({
+        id: ids[which],
+        layer: t.name,
+        factor: which,
+        circuit,
+        theta,
+        columns: config.rank,
+        rowBasis,
+      });
+      const form =
+        plan.kind === 'radix' ? 'mixed-radix' : plan.kind === 'sum' ? 'direct-sum' : 'power-of-two';
+      factors.push('template' in sourceFor('p') ? { ...record, form } : record);
     }
     layers.push({
       name: t.name,

@@ -278,6 +278,13 @@ describe('adapters with layer widths that are not powers of two', () => {
       const want = Float32Array.from(model.forward(xIn).dataSync());
       let r = await cli('hardware', 'plan', '--adapter', adapter, '--out', path.join(dir, 'plan'));
       expect(r.code).toBe(0);
+      // a direct-sum adapter is told how much shorter the mixed-radix circuits of its widths are
+      if (factorForm === 'direct-sum') {
+        expect(r.out).toMatch(
+          /width 12: direct-sum factors, \d+ gates .* mixed-radix form of this width has \d+/,
+        );
+        expect(r.out).toMatch(/width 6: direct-sum factors/);
+      }
       const plan = readPlan(path.join(dir, 'plan'));
       expect(plan.factors.map((f) => [f.id, f.dim, f.qubits])).toEqual([
         ['layers.0.q.P', 12, 4],

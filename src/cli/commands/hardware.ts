@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { makeCircuit } from '../../circuit/ir.ts';
+import type { TemplateName } from '../../circuit/templates/index.ts';
 import { InputError } from '../../errors.ts';
 import { evaluateHardware, evaluateMarkdown, writeEvaluation } from '../../experiments/hardware-eval.ts';
 import { COUNTS_FORMATS, type CountsFormat, countsToJson, readCounts } from '../../hardware/counts.ts';
@@ -10,6 +11,7 @@ import { optimizeIbm } from '../../hardware/optimize.ts';
 import {
   adapterFactors,
   buildPlan,
+  directSumNotes,
   type MeasurementPlan,
   PLAN_FILE,
   planFactorRecord,
@@ -172,6 +174,10 @@ function runPlan(argv: string[], io: Io): number {
   }
   writePlan(values.out, built.plan, built.programs);
   printPlanSummary(io, built.plan, values.stats);
+  if (built.plan.source.kind === 'adapter') {
+    const c = built.plan.source.config as { layers?: number; template?: TemplateName };
+    for (const line of directSumNotes(built.plan.factors, c.layers ?? 2, c.template)) io.out(line);
+  }
   return 0;
 }
 
