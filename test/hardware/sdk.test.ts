@@ -415,7 +415,7 @@ describe('the Cirq program against a stand-in cirq module', () => {
     expect(r.factors[0]!.leakage).toBe(0);
     expect(r.factors[0]!.fidelity).toBeGreaterThan(0.999);
     expect(r.factors[0]!.frobeniusError).toBeLessThan(0.05);
-  });
+  }, 180_000);
 });
 
 describe('the Qiskit program with --parametrized against a stand-in qiskit package', () => {
