@@ -254,6 +254,18 @@ export type SStmt =
       readonly pos: Pos;
     }
   | { readonly kind: 'while'; readonly cond: SExpr; readonly body: readonly SStmt[]; readonly pos: Pos }
+  /** OpenQASM 3.1 `switch (v) { case 1, 2 { … } … default { … } }` (no fall-through). */
+  | {
+      readonly kind: 'switch';
+      readonly control: SExpr;
+      readonly cases: readonly {
+        readonly labels: readonly SExpr[];
+        readonly body: readonly SStmt[];
+        readonly pos: Pos;
+      }[];
+      readonly default: readonly SStmt[] | null;
+      readonly pos: Pos;
+    }
   | {
       readonly kind: 'if';
       readonly cond: SExpr;

@@ -450,6 +450,39 @@ class Lowerer implements Sink {
           if (f !== null && f !== 'continue') return f;
         }
       }
+      case 'switch': {
+        this.requireV3("'switch'", s.pos);
+        const saved = this.reading;
+        this.reading = `the 'switch' value on line ${s.pos.line}`;
+        const v = this.value(s.control);
+        this.reading = saved;
+        // The specification: an integer controlling value, integer constant case values, no duplicates.
+        if (v.t !== 'int')
+          throw err(
+            `the 'switch' value must be an integer, got ${v.t === 'bool' ? 'a bool' : `a ${v.t}`}`,
+            s.control.pos,
+          );
+        const seen = new Map<number, number>();
+        let chosen: readonly SStmt[] | null = null;
+        for (const c of s.cases) {
+          for (const l of c.labels) {
+            const lv = this.value(l);
+            if (lv.t !== 'int')
+              throw err(
+                `a case value must be an integer constant, got ${lv.t === 'bool' ? 'a bool' : `a ${lv.t}`}`,
+                l.pos,
+              );
+            const first = seen.get(lv.v);
+            if (first !== undefined)
+              throw err(`case value ${lv.v} appears twice in the 'switch' (first on line ${first})`, l.pos);
+            seen.set(lv.v, l.pos.line);
+            if (chosen === null && lv.v === v.v) chosen = c.body;
+          }
+        }
+        const body = chosen ?? s.default;
+        // A case body is a scope; 'break'/'continue' inside it belong to an enclosing loop.
+        return body ? this.block(body) : null;
+      }
       case 'break':
       case 'continue':
         return s.kind;

@@ -18,7 +18,6 @@ const REFUSED: Readonly<Record<string, string>> = Object.freeze({
   cal: "'cal' blocks (pulse-level calibrations)",
   defcalgrammar: "'defcalgrammar' (pulse-level calibrations)",
   extern: "'extern' functions (run-time classical code)",
-  switch: "'switch' statements",
   let: "'let' aliases",
   output: "'output' variables",
   end: "'end' (program termination)",
@@ -377,6 +376,36 @@ class Parser {
           this.expect(']', 'to close the loop range');
         } else iterable = this.primary();
         return { kind: 'for', varType, name, iterable, body: this.body("the 'for' body"), pos };
+      }
+      case 'switch': {
+        this.next();
+        this.expect('(', "after 'switch'");
+        const control = this.expr();
+        this.expect(')', "after the 'switch' value");
+        const open = this.expect('{', "to start the 'switch' body");
+        this.nest(open);
+        const cases: { labels: SExpr[]; body: SStmt[]; pos: Pos }[] = [];
+        while (this.isId('case')) {
+          const c = this.next();
+          const labels = [this.expr()];
+          while (this.accept(',')) labels.push(this.expr());
+          if (this.isPunct(':'))
+            throw new QasmParseError(
+              "expected '{' after the case values, got ':' ('case 1: { … } break;' is a pre-release syntax; OpenQASM 3.1 writes 'case 1 { … }' and does not fall through)",
+              this.peek().line,
+              this.peek().column,
+            );
+          cases.push({ labels, body: this.block('the case'), pos: this.pos(c) });
+        }
+        let dflt: SStmt[] | null = null;
+        if (this.isId('default')) {
+          this.next();
+          dflt = this.block("the 'default' case");
+        }
+        if (cases.length === 0) this.fail(this.peek(), "at least one 'case' in the 'switch' body");
+        this.expect('}', "to close the 'switch' body (after the cases and an optional 'default')");
+        this.depth--;
+        return { kind: 'switch', control, cases, default: dflt, pos };
       }
       case 'while': {
         this.next();

@@ -57,7 +57,13 @@ const CASES: [string, string, RegExp, number, number][] = [
     9,
   ],
   ['unsupported statement', `${V3}qubit q;\ndefcal x $0 { }`, /unsupported statement 'defcal'/, 4, 1],
-  ['switch', `${V3}qubit[2] q;\nswitch (1) { }`, /unsupported statement 'switch'/, 4, 1],
+  [
+    'switch without a case',
+    `${V3}qubit[2] q;\nswitch (1) { }`,
+    /expected at least one 'case' in the 'switch' body, got '\}'/,
+    4,
+    14,
+  ],
   [
     'input of another type',
     `${V3}input int n;`,

@@ -148,7 +148,7 @@ function classical(seed: number): string {
 
 /**
  * Random control flow at compile time: nested `for` over ranges (any step sign, empty ranges included) and sets,
- * `while` counting down, `if`/`else` on a counter, `break`/`continue` on loop variables, rotations by loop
+ * `while` counting down, `if`/`else` and `switch` on a counter, `break`/`continue` on loop variables, rotations by loop
  * variables.
  */
 function controlFlow(seed: number): string {
@@ -174,8 +174,17 @@ function controlFlow(seed: number): string {
       } else if (k === 4) {
         const v = `i${names++}`;
         out += `for int ${v} in {${Array.from({ length: 1 + r.int(3) }, () => r.int(9) - 4).join(', ')}} {\n${block(depth + 1, [...loopVars, v])}}\n`;
-      } else if (k === 5) {
+      } else if (k === 5 && r.next() < 0.5) {
         out += `if (c % ${2 + r.int(3)} == ${r.int(2)}) {\n${block(depth + 1, loopVars)}} else {\n${block(depth + 1, loopVars)}}\n`;
+      } else if (k === 5) {
+        // Three distinct case values out of 0…4 (a seeded shuffle).
+        const labels = [0, 1, 2, 3, 4];
+        for (let i = labels.length - 1; i > 0; i--) {
+          const j = r.int(i + 1);
+          [labels[i], labels[j]] = [labels[j]!, labels[i]!];
+        }
+        out += `switch (c % 5) {\n  case ${labels[0]}, ${labels[1]} {\n${block(depth + 1, loopVars)}}\n  case ${labels[2]} {\n${block(depth + 1, loopVars)}}\n`;
+        out += r.next() < 0.5 ? `  default {\n${block(depth + 1, loopVars)}}\n}\n` : '}\n';
       } else if (k === 6 && loopVars.length) {
         out += `if (${pick(loopVars)} ${pick(['>', '<', '=='])} ${r.int(5) - 2}) ${pick(['break', 'continue'])};\n`;
       } else if (k === 7) {

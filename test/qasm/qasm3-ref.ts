@@ -893,6 +893,15 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
           }
           break;
         }
+        case 'SwitchStatement': {
+          // The first case whose list holds the value runs (no fall-through), else default, else nothing.
+          const v = evalVal(st.controlExpression, env);
+          if (v.t === 'float' || v.t === 'angle' || v.t === 'bool') fail('switch on a non-integer');
+          const hit = st.cases.find((c: Node) => c.labels.some((l: Node) => evalNum(l, env) === v.v));
+          const body = hit ? hit.body : st.defaultBlock?.body;
+          if (body) runShared(body.statements, new Map(env), env);
+          break;
+        }
         case 'BreakStatement':
           throw new Break();
         case 'ContinueStatement':

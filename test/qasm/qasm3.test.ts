@@ -181,6 +181,43 @@ describe('loops, subroutines, timing, reset and measurement', () => {
     );
     close(`${V3}qubit[2] q;\nfor int i in [1:-1:0] { h q[i]; }\n`, new Dense(2).g(H, 1).g(H, 0));
   });
+  it('switch (OpenQASM 3.1) on a compile-time integer: the matching case, else default, else nothing', () => {
+    const sw = (i: string) =>
+      `${V3}qubit[2] q;\nconst int B = 1;\nint i = ${i};\nswitch (i + 1) {\n  case 1, 3 { h q[0]; }\n  case B + 1 { x q[1]; }\n  default { z q[0]; x q[0]; }\n}\n`;
+    close(sw('0'), new Dense(2).g(H, 0));
+    close(sw('2'), new Dense(2).g(H, 0));
+    close(sw('1'), new Dense(2).g(X, 1));
+    close(sw('7'), new Dense(2).g(Z, 0).g(X, 0));
+    close(`${V3}qubit q;\nswitch (5) { case 1 { x q; } }\nh q;\n`, new Dense(1).g(H, 0));
+    // No fall-through; 'break' inside a case leaves the enclosing loop: k = 0, 1 rotate, k = 2 stops the loop.
+    close(
+      `${V3}qubit q;\nfor int k in [0:5] {\n  switch (k) {\n    case 2 { break; }\n    default { ry(0.5) q; }\n  }\n}\n`,
+      new Dense(1).g(RY(0.5), 0).g(RY(0.5), 0),
+    );
+  });
+  it('refuses switch forms the specification rules out, and pre-release syntax by name', () => {
+    fails(
+      `${V3}qubit q;\nswitch (1) { case 1 { x q; } case 2, 1 { h q; } }\n`,
+      /case value 1 appears twice in the 'switch' \(first on line 4\)/,
+      4,
+    );
+    fails(
+      `${V3}qubit q;\nswitch (1.5) { case 1 { x q; } }\n`,
+      /the 'switch' value must be an integer, got a float/,
+      4,
+    );
+    fails(`${V3}qubit q;\nswitch (1) { default { x q; } }\n`, /at least one 'case'/, 4);
+    fails(
+      `${V3}qubit q;\nint i = 1;\nswitch (i) {\n  case 1: {\n  }\n  break;\n}\n`,
+      /'case 1: \{ … \} break;' is a pre-release syntax; OpenQASM 3.1 writes 'case 1 \{ … \}'/,
+      6,
+    );
+    fails(
+      `${V3}qubit[2] q;\nbit c;\nc = measure q[0];\nswitch (int(c)) { case 1 { x q[1]; } }\n`,
+      /'c' holds measurement results: reading it in the 'switch' value on line 6 is classical feedback/,
+      6,
+    );
+  });
   it('def subroutines with qubit and classical arguments and a return value', () => {
     const text = `${V3}qubit[2] q;\ndef layer(qubit a, qubit b, angle t) { ry(t) a; cz a, b; }\ndef twice(float x) -> float { return 2 * x; }\nlayer(q[1], q[0], twice(0.3));\ndef ent(qubit[2] r) { cx r[0], r[1]; }\nent(q);\n`;
     close(text, new Dense(2).g(RY(0.6), 1).g(Z, 0, [1]).g(X, 1, [0]));
