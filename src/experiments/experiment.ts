@@ -246,7 +246,7 @@ export const EXPERIMENTS: readonly ExperimentDef[] = [
     ],
     sizes: {
       smoke: { trainLimit: 16, evalLimit: 8, epochs: 1, seeds: [0], batchSize: 8, maxSteps: 2 },
-      small: { trainLimit: 256, evalLimit: 300, epochs: 1, seeds: [0, 1, 2], batchSize: 32 },
+      small: { trainLimit: 1024, evalLimit: 1000, epochs: 1, seeds: [0, 1, 2], batchSize: 32 },
       full: { trainLimit: 5000, evalLimit: 2000, epochs: 3, seeds: [0, 1, 2], batchSize: 32 },
     },
     lr: 5e-3,

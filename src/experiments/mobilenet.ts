@@ -393,7 +393,8 @@ function setupMobilenet(
 async function trainOne(data: { train: Split; test: Split }, req: RunRequest): Promise<FinetuneResult> {
   const { method, seed, lr, size, dir } = req;
   const batchSize = size.batchSize ?? 32;
-  const model = await loadMobileNetV2Classifier(MOBILENET_SIDE, NUM_CLASSES, seed);
+  const side = size.imageSide ?? MOBILENET_SIDE;
+  const model = await loadMobileNetV2Classifier(side, NUM_CLASSES, seed);
   const probe = method.method === 'linear-probe';
   let peft: PeftModel<LayersModule> | null = null;
   const cached: tf.Tensor[] = [];
@@ -420,7 +421,7 @@ async function trainOne(data: { train: Split; test: Split }, req: RunRequest): P
     const key = {
       base: MOBILENET_BASE,
       data: 'fashion-mnist',
-      side: MOBILENET_SIDE,
+      side,
       method,
       lr,
       batchSize,
@@ -487,14 +488,15 @@ async function trainOne(data: { train: Split; test: Split }, req: RunRequest): P
 
 /** The Fashion-MNIST splits as RGB images at the experiment's input size. */
 function loadSplits(size: ExperimentSize): { train: Split; test: Split } {
+  const side = size.imageSide ?? MOBILENET_SIDE;
   const trainSet = loadFashionMnist({ split: 'train', limit: size.trainLimit });
   const testSet = loadFashionMnist({ split: 'test', limit: size.evalLimit });
   const train = {
-    x: toRgb(trainSet.images, trainSet.labels.length, trainSet.height, MOBILENET_SIDE),
+    x: toRgb(trainSet.images, trainSet.labels.length, trainSet.height, side),
     labels: trainSet.labels,
   };
   const test = {
-    x: toRgb(testSet.images, testSet.labels.length, testSet.height, MOBILENET_SIDE),
+    x: toRgb(testSet.images, testSet.labels.length, testSet.height, side),
     labels: testSet.labels,
   };
   return { train, test };
@@ -523,7 +525,7 @@ export const mobilenetStrategy: ExperimentStrategy = {
     return {
       base: MOBILENET_BASE,
       async run(req) {
-        const want = JSON.stringify([req.size.trainLimit, req.size.evalLimit]);
+        const want = JSON.stringify([req.size.trainLimit, req.size.evalLimit, req.size.imageSide]);
         if (size !== null && size !== want)
           throw new InputError('a MobileNetV2 session holds the images of one size; start another session');
         size = want;

@@ -19,6 +19,8 @@ export interface ExperimentSize {
   readonly batchSize?: number;
   /** Stop each run after this many steps (smoke size only). */
   readonly maxSteps?: number;
+  /** Side of the square images an image experiment resizes its inputs to (experiment 4). */
+  readonly imageSide?: number;
 }
 
 /** One (method, seed) run of an experiment. */
