@@ -166,6 +166,15 @@ describe('experiments at smoke size', () => {
       expect(bitfit!.adapterParams).toBe(pw.reduce((s, [, o]) => s + o, 0));
       expect(lora1!.adapterParams).toBe(pw.reduce((s, [i, o]) => s + i + o, 0));
       expect(lora1!.trainableParams).toBe(lora1!.adapterParams + head);
+      // Quantum-PEFT K=4 L=1 with mixed-radix factors at the widths that are not powers of two (docs/method.md
+      // §3): d = 2^n → the two-design's n + 2L(n − 1); d = m·2^a (m odd) → a + (m − 1) + L(2a − 2 + m)
+      const factor = (d: number, L: number) => {
+        let m = d;
+        let a = 0;
+        while (m % 2 === 0) [m, a] = [m / 2, a + 1];
+        return m === 1 ? a + 2 * L * (a - 1) : a + (m - 1) + L * (2 * a - 2 + m);
+      };
+      expect(quantum!.adapterParams).toBe(pw.reduce((s, [i, o]) => s + factor(i, 1) + factor(o, 1) + 4, 0));
       expect(quantum!.adapterParams).toBeLessThan(lora1!.adapterParams / 3);
       for (const r of report.rows) expect(r.peakBytes).toBeGreaterThan(0);
       expect(readFileSync(path.join(out, 'table.md'), 'utf8')).toContain('peak memory / step');
