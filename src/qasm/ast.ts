@@ -254,6 +254,8 @@ export type SStmt =
       readonly pos: Pos;
     }
   | { readonly kind: 'while'; readonly cond: SExpr; readonly body: readonly SStmt[]; readonly pos: Pos }
+  /** `let name = q[0:1] ++ r;`: an alias of qubits (the concatenation of the parts, in order). */
+  | { readonly kind: 'let'; readonly name: string; readonly parts: readonly SExpr[]; readonly pos: Pos }
   /** OpenQASM 3.1 `switch (v) { case 1, 2 { … } … default { … } }` (no fall-through). */
   | {
       readonly kind: 'switch';

@@ -450,6 +450,24 @@ class Lowerer implements Sink {
           if (f !== null && f !== 'continue') return f;
         }
       }
+      case 'let': {
+        this.requireV3("'let' aliases", s.pos);
+        const wires: number[] = [];
+        for (const part of s.parts) {
+          const v = this.value(part);
+          if (v.t !== 'qubits')
+            throw err(
+              "'let' aliases qubits here: expected a qubit register, slice or single qubit (aliases of bits or values are not supported)",
+              part.pos,
+            );
+          wires.push(...v.wires);
+        }
+        const twice = wires.find((w, i) => wires.indexOf(w) !== i);
+        if (twice !== undefined) throw err(`the alias '${s.name}' names ${this.label(twice)} twice`, s.pos);
+        this.declare(s.name, 'alias', s.pos);
+        this.scopes[this.scopes.length - 1]!.set(s.name, { kind: 'qubits', wires });
+        return null;
+      }
       case 'switch': {
         this.requireV3("'switch'", s.pos);
         const saved = this.reading;

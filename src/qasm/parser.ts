@@ -18,7 +18,6 @@ const REFUSED: Readonly<Record<string, string>> = Object.freeze({
   cal: "'cal' blocks (pulse-level calibrations)",
   defcalgrammar: "'defcalgrammar' (pulse-level calibrations)",
   extern: "'extern' functions (run-time classical code)",
-  let: "'let' aliases",
   output: "'output' variables",
   end: "'end' (program termination)",
   readonly: 'array arguments',
@@ -376,6 +375,15 @@ class Parser {
           this.expect(']', 'to close the loop range');
         } else iterable = this.primary();
         return { kind: 'for', varType, name, iterable, body: this.body("the 'for' body"), pos };
+      }
+      case 'let': {
+        this.next();
+        const name = this.ident("an alias name after 'let'").text;
+        this.expect('=', "after the alias name ('let a = q[0:1] ++ r;')");
+        const parts = [this.expr()];
+        while (this.accept('++')) parts.push(this.expr());
+        this.expect(';', 'after the alias');
+        return { kind: 'let', name, parts, pos };
       }
       case 'switch': {
         this.next();

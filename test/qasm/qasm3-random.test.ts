@@ -200,14 +200,14 @@ function controlFlow(seed: number): string {
 /**
  * Random calls of `def` subroutines: qubit and qubit[n] parameters bound to single qubits and register slices,
  * angle/int/uint/float parameters converted to their types, return values fed back into later calls and angles,
- * a subroutine calling another, loops and branches inside bodies. (Parameter names avoid gate names: qasm-ts reads
+ * a subroutine calling another, loops and branches inside bodies, a `let` alias as an argument. (Parameter names avoid gate names: qasm-ts reads
  * `x / 2` as the gate x.)
  */
 function subroutines(seed: number): string {
   const r = createRng(seed);
   const pick = <T>(a: readonly T[]): T => a[r.int(a.length)]!;
   const real = () => (r.next() * 8 - 4).toFixed(3);
-  let t = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\n';
+  let t = `OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\nlet pair = q[${pick(['2] ++ q[0', '1:2', '0] ++ q[2'])}];\n`;
   t += 'def rot(qubit a, angle[16] th) {\n  rz(th) a;\n  ry(th * 2) a;\n}\n';
   t +=
     'def ent(qubit[2] r, int k) -> int {\n  cx r[0], r[1];\n  if (k > 1) h r[1];\n  for int i in [0:k % 3] { s r[0]; }\n  return k * 2 + 1;\n}\n';
@@ -217,7 +217,7 @@ function subroutines(seed: number): string {
   t += 'int m = 1;\nfloat[64] yv = 0;\n';
   const S = [
     () => `rot(q[${r.int(3)}], ${real()});`,
-    () => `m = ent(${pick(['q[0:1]', 'q[1:2]'])}, m);`,
+    () => `m = ent(${pick(['q[0:1]', 'q[1:2]', 'pair'])}, m);`,
     () => `ent(${pick(['q[0:1]', 'q[1:2]'])}, ${r.int(4)});`,
     () => `yv = half(${real()});\nrx(yv) q[${r.int(3)}];`,
     () => `all(q, ${r.int(16)});`,

@@ -893,6 +893,17 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
           }
           break;
         }
+        case 'AliasStatement': {
+          // `let a = x ++ y;`: qasm-ts gives '++' as an Arithmetic node; the alias lists the wires in order.
+          const parts = (e: Node): number[] =>
+            kind(e) === 'Arithmetic' && e.op === '++'
+              ? [...parts(e.left), ...parts(e.right)]
+              : wiresOf(e, qscope, env);
+          const ws = parts(st.value);
+          if (new Set(ws).size !== ws.length) fail('an alias names a qubit twice');
+          (qscope.size ? qscope : regs).set(st.identifier.name, ws);
+          break;
+        }
         case 'SwitchStatement': {
           // The first case whose list holds the value runs (no fall-through), else default, else nothing.
           const v = evalVal(st.controlExpression, env);

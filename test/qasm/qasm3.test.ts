@@ -195,6 +195,21 @@ describe('loops, subroutines, timing, reset and measurement', () => {
       new Dense(1).g(RY(0.5), 0).g(RY(0.5), 0),
     );
   });
+  it("let aliases of qubits: slices and single qubits concatenated with '++', then indexed and broadcast", () => {
+    // a = q[1], q[2], r[0], r[1] = wires 1, 2, 3, 4; b = a[3] = wire 4.
+    close(
+      `${V3}qubit[3] q;\nqubit[2] r;\nlet a = q[1:2] ++ r;\nlet b = a[3];\nh a[0];\ncx b, a[1];\nx a;\n`,
+      new Dense(5).g(H, 1).g(X, 2, [4]).g(X, 1).g(X, 2).g(X, 3).g(X, 4),
+    );
+    close(`${V3}h $1;\nlet a = $0 ++ $2;\ncx a[0], a[1];\n`, new Dense(3).g(H, 1).g(X, 2, [0]));
+    fails(`${V3}qubit[3] q;\nlet a = q[0] ++ q[0];\n`, /the alias 'a' names q\[0\] twice/, 4);
+    fails(
+      `${V3}qubit q;\nbit[2] c;\nlet a = c;\n`,
+      /'let' aliases qubits here: expected a qubit register, slice or single qubit/,
+      5,
+    );
+    fails(`${V3}qubit[3] q;\nlet q = q;\n`, /'q' is already declared as a qubit register/, 4);
+  });
   it('refuses switch forms the specification rules out, and pre-release syntax by name', () => {
     fails(
       `${V3}qubit q;\nswitch (1) { case 1 { x q; } case 2, 1 { h q; } }\n`,
