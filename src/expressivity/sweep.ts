@@ -5,9 +5,9 @@
  * order.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { getTemplate } from '../circuit/templates/index.ts';
-import { describe, InputError, QpeftError } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
+import { runPool } from '../util/worker-pool.ts';
 import {
   computeRow,
   DEFAULT_SETTINGS,
@@ -81,12 +81,6 @@ function cost(task: SweepTask): number {
   return 2 ** c.qubits * (c.gates.length + 1) * (c.params.length + 1);
 }
 
-interface Reply {
-  id: number;
-  row?: ExpressivityRow;
-  error?: { code?: string; message: string; stack?: string };
-}
-
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 
 /** Compute the rows of `tasks` (see the module's docs). */
@@ -117,44 +111,17 @@ export async function runSweep(
     for (let i = 0; i < tasks.length; i++) finish(i, computeRow(tasks[i]!, settings));
     return rows as ExpressivityRow[];
   }
-  const order = tasks.map((t, i) => ({ i, c: cost(t) })).sort((a, b) => b.c - a.c || a.i - b.i);
-  let next = 0;
-  const pool = Array.from({ length: Math.min(workers, tasks.length) }, () => new Worker(WORKER_URL));
-  try {
-    await Promise.all(
-      pool.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const send = () => {
-              if (next >= order.length) {
-                resolve();
-                return;
-              }
-              const id = order[next++]!.i;
-              w.postMessage({ id, task: tasks[id], settings });
-            };
-            w.on('message', (m: Reply) => {
-              if (m.error) {
-                const e = m.error.code
-                  ? new QpeftError(m.error.code, m.error.message)
-                  : new Error(`sweep worker failed: ${m.error.message}\n${m.error.stack ?? ''}`);
-                reject(e);
-                return;
-              }
-              finish(m.id, m.row!);
-              send();
-            });
-            w.on('error', reject);
-            w.on('exit', (code) => {
-              if (next < order.length || done < tasks.length)
-                reject(new Error(`sweep worker exited early (code ${code})`));
-            });
-            send();
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
-  }
+  const order = tasks
+    .map((t, i) => ({ i, c: cost(t) }))
+    .sort((a, b) => b.c - a.c || a.i - b.i)
+    .map((o) => o.i);
+  await runPool(
+    WORKER_URL,
+    tasks.map((task) => ({ task, settings })),
+    workers,
+    (id, row: ExpressivityRow) => finish(id, row),
+    'sweep',
+    order,
+  );
   return rows as ExpressivityRow[];
 }

@@ -4,9 +4,9 @@
  * (seed, i), so the counts are the same for any number of workers and any completion order.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Circuit } from '../circuit/ir.ts';
-import { describe, InputError, QpeftError } from '../errors.ts';
+import { describe, InputError } from '../errors.ts';
+import { runPool } from '../util/worker-pool.ts';
 import type { Histogram } from './counts.ts';
 import { checkShots, type MeasurementPlan } from './plan.ts';
 import { type SimBatch, simulateBatch } from './sample-batch.ts';
@@ -85,51 +85,13 @@ export async function simulatePlan(
   if (workers === 0 || batches.length <= 1) {
     for (const b of batches) take(simulateBatch(b));
   } else {
-    let next = 0;
-    const pool = Array.from({ length: Math.min(workers, batches.length) }, () => new Worker(WORKER_URL));
-    try {
-      await Promise.all(
-        pool.map(
-          (w) =>
-            new Promise<void>((resolve, reject) => {
-              const send = () => {
-                if (next >= batches.length) {
-                  resolve();
-                  return;
-                }
-                const id = next++;
-                w.postMessage({ id, batch: batches[id] });
-              };
-              w.on(
-                'message',
-                (m: {
-                  id: number;
-                  result?: [number, [number, number][]][];
-                  error?: { code?: string; message: string; stack?: string };
-                }) => {
-                  if (m.error) {
-                    reject(
-                      m.error.code
-                        ? new QpeftError(m.error.code, m.error.message)
-                        : new Error(`simulation worker failed: ${m.error.message}\n${m.error.stack ?? ''}`),
-                    );
-                    return;
-                  }
-                  take(m.result!);
-                  send();
-                },
-              );
-              w.on('error', reject);
-              w.on('exit', (code) => {
-                if (next < batches.length) reject(new Error(`simulation worker exited early (code ${code})`));
-              });
-              send();
-            }),
-        ),
-      );
-    } finally {
-      await Promise.all(pool.map((w) => w.terminate()));
-    }
+    await runPool(
+      WORKER_URL,
+      batches,
+      workers,
+      (_id, r: [number, [number, number][]][]) => take(r),
+      'simulation',
+    );
   }
   const out = new Map<string, Histogram>();
   plan.circuits.forEach((c, i) => {
