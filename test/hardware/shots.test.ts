@@ -233,6 +233,31 @@ function densityMatrixProbabilities(q: number, gates: DmGate[], noise: NoiseMode
 }
 
 /** Closed-form readout: P(observed o | true t) = Π_w P(bit o_w | bit t_w). */
+/**
+ * Sample the circuit of `gates` under each noise model and check the counts against the density matrix
+ * (χ² within bounds), and that the noiseless law is rejected (χ² above `cleanChi2Above`): the test can tell
+ * noise from none.
+ */
+function noisyAgainstDensityMatrix(
+  q: number,
+  gates: DmGate[],
+  noises: NoiseModel[],
+  o: { shots: number; seed: number; cleanChi2Above: number },
+): void {
+  const circuit = makeCircuit({
+    qubits: q,
+    gates: gates.map((g) =>
+      g.kind === 'ry' ? ry(g.w, g.t) : g.kind === 'cz' ? cz(g.a, g.b) : g.kind === 'x' ? x(g.w) : h(g.w),
+    ),
+  });
+  const clean = densityMatrixProbabilities(q, gates, { p1: 0, p2: 0, r01: 0, r10: 0 });
+  for (const noise of noises) {
+    const counts = sampleCounts(circuit, o.shots, { noise, seed: o.seed });
+    expectChiOk(chiSquare(counts, densityMatrixProbabilities(q, gates, noise), o.shots));
+    expect(chiSquare(counts, clean, o.shots).chi2).toBeGreaterThan(o.cleanChi2Above);
+  }
+}
+
 function confusion(p: Float64Array, q: number, noise: NoiseModel): Float64Array {
   const n = 2 ** q;
   const out = new Float64Array(n);
@@ -263,24 +288,15 @@ describe('noisy trajectories', () => {
       { kind: 'ry', w: 2, t: 0.4 },
       { kind: 'ry', w: 0, t: -0.9 },
     ];
-    const circuit = makeCircuit({
-      qubits: 3,
-      gates: gates.map((g) =>
-        g.kind === 'ry' ? ry(g.w, g.t) : g.kind === 'cz' ? cz(g.a, g.b) : g.kind === 'x' ? x(g.w) : h(g.w),
-      ),
-    });
-    for (const noise of [
-      { p1: 0.05, p2: 0.12, r01: 0, r10: 0 },
-      { p1: 0.02, p2: 0.3, r01: 0.03, r10: 0.08 },
-    ]) {
-      const shots = 200_000;
-      const counts = sampleCounts(circuit, shots, { noise, seed: 17 });
-      const want = densityMatrixProbabilities(3, gates, noise);
-      expectChiOk(chiSquare(counts, want, shots));
-      // and the noiseless law is rejected: the test can tell noise from none
-      const clean = densityMatrixProbabilities(3, gates, { p1: 0, p2: 0, r01: 0, r10: 0 });
-      expect(chiSquare(counts, clean, shots).chi2).toBeGreaterThan(1000);
-    }
+    noisyAgainstDensityMatrix(
+      3,
+      gates,
+      [
+        { p1: 0.05, p2: 0.12, r01: 0, r10: 0 },
+        { p1: 0.02, p2: 0.3, r01: 0.03, r10: 0.08 },
+      ],
+      { shots: 200_000, seed: 17, cleanChi2Above: 1000 },
+    );
   });
 
   it('6 qubits, most error patterns drawn once (the few-draw sampler) and rare errors (geometric gaps): χ² against the density matrix', () => {
@@ -292,23 +308,15 @@ describe('noisy trajectories', () => {
     for (let w = 0; w + 1 < 6; w++) gates.push({ kind: 'cz', a: w, b: w + 1 });
     for (let w = 0; w < 6; w++) gates.push({ kind: 'ry', w, t: rng[6 + w]! });
     gates.push({ kind: 'h', w: 2 });
-    const circuit = makeCircuit({
-      qubits: 6,
-      gates: gates.map((g) =>
-        g.kind === 'ry' ? ry(g.w, g.t) : g.kind === 'cz' ? cz(g.a, g.b) : g.kind === 'x' ? x(g.w) : h(g.w),
-      ),
-    });
-    for (const noise of [
-      { p1: 0.04, p2: 0.15, r01: 0.02, r10: 0.05 },
-      { p1: 0.002, p2: 0.01, r01: 0, r10: 0 },
-    ]) {
-      const shots = 100_000;
-      const counts = sampleCounts(circuit, shots, { noise, seed: 3 });
-      const want = densityMatrixProbabilities(6, gates, noise);
-      expectChiOk(chiSquare(counts, want, shots));
-      const clean = densityMatrixProbabilities(6, gates, { p1: 0, p2: 0, r01: 0, r10: 0 });
-      expect(chiSquare(counts, clean, shots).chi2).toBeGreaterThan(200);
-    }
+    noisyAgainstDensityMatrix(
+      6,
+      gates,
+      [
+        { p1: 0.04, p2: 0.15, r01: 0.02, r10: 0.05 },
+        { p1: 0.002, p2: 0.01, r01: 0, r10: 0 },
+      ],
+      { shots: 100_000, seed: 3, cleanChi2Above: 200 },
+    );
   });
 
   it('readout flips equal the closed-form confusion matrix (asymmetric, every prepared basis state)', () => {
