@@ -233,14 +233,40 @@ function checkBatch(name: string, m: Matrix, dim: number, cols: number): void {
 }
 
 /**
+ * The state the backward pass starts from: the given forward value (`name` in errors; copied into a `dtype`
+ * buffer, shape checked), or `input()` run through the circuit (`rows`: the rows a sparse start has reached).
+ */
+function startingState(
+  prog: Program,
+  angles: Float64Array,
+  forward: Matrix | undefined,
+  name: string,
+  input: () => Vec,
+  B: number,
+  dtype: RealDType,
+  rows: number = prog.dim,
+): Vec {
+  if (forward) {
+    checkBatch(name, forward, prog.dim, B);
+    return dtype === 'float32' ? Float32Array.from(forward.data) : Float64Array.from(forward.data);
+  }
+  const psi = input();
+  runFused(prog, angles, psi, B, rows);
+  return psi;
+}
+
+/**
  * The vector–Jacobian product of the circuit on a batch of input states: value UΨ₀, ∂⟨G, UΨ₀⟩/∂θ and
- * UᵀG. `states` and `upstream` are N×B; the dtype of `states` is used for the work buffers.
+ * UᵀG. `states` and `upstream` are N×B; the dtype of `states` is used for the work buffers. `forward`:
+ * UΨ₀ already computed with the same angles (the tf bridge's forward pass); the backward pass then starts
+ * from it instead of simulating the circuit again (the caller vouches for it; only its shape is checked).
  */
 export function vjpStates(
   circuit: Circuit,
   theta: Bindings | undefined,
   states: Matrix,
   upstream: Matrix,
+  options: { forward?: Matrix } = {},
 ): VjpResult {
   const prog = compile(circuit);
   assertReal(prog);
@@ -251,8 +277,15 @@ export function vjpStates(
   assertCapacity(circuit.qubits, B, dtype, 2);
   const th = resolveTheta(circuit, theta);
   const angles = gateAngles(prog, th);
-  const psi = states.data.slice();
-  runFused(prog, angles, psi, B, prog.dim);
+  const psi = startingState(
+    prog,
+    angles,
+    options.forward,
+    'forward value',
+    () => states.data.slice(),
+    B,
+    dtype,
+  );
   const value = psi.slice();
   const lam = dtype === 'float32' ? Float32Array.from(upstream.data) : Float64Array.from(upstream.data);
   const grad = new Float64Array(prog.nParams);
@@ -293,22 +326,17 @@ export function vjp(
   }
   assertCapacity(circuit.qubits, k, dtype, 2);
   const angles = gateAngles(prog, resolveTheta(circuit, theta));
-  const { forward } = options;
-  if (forward && (forward.rows !== dim || forward.cols !== k || forward.data.length !== dim * k)) {
-    throw new InputError(
-      `forward columns must be ${dim}×${k}, got ${forward.rows}×${forward.cols} (${forward.data.length} numbers)`,
-    );
-  }
-  // With the forward value given (the caller's own `columns` run with the same angles and dtype: the
-  // tf bridge), the backward pass starts from it instead of simulating the circuit a second time.
   // The basis start is zero beyond row K: forward and backward touch only the rows reached so far.
-  let psi: Vec;
-  if (forward) {
-    psi = dtype === 'float32' ? Float32Array.from(forward.data) : Float64Array.from(forward.data);
-  } else {
-    psi = basisBatch(dim, k, dtype);
-    runFused(prog, angles, psi, k, k);
-  }
+  const psi = startingState(
+    prog,
+    angles,
+    options.forward,
+    'forward columns',
+    () => basisBatch(dim, k, dtype),
+    k,
+    dtype,
+    k,
+  );
   const value = psi.slice();
   const lam = dtype === 'float32' ? Float32Array.from(upstream.data) : Float64Array.from(upstream.data);
   const grad = new Float64Array(prog.nParams);

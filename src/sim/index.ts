@@ -12,8 +12,10 @@ export {
   checkSubspace,
   columns,
   leadingBasis,
+  restrictRows,
   rowsTimes,
   type SimOptions,
   subspaceColumns,
+  subspaceInputColumns,
   unitary,
 } from './simulate.ts';

@@ -129,6 +129,34 @@ export function leadingBasis(basis: ArrayLike<number>, k: number): boolean {
 }
 
 /**
+ * The circuit applied to the first K states of `basis` (column c = U·|basis[c]⟩), all N rows, float64
+ * row-major N×K: the register-wide value `subspaceColumns` restricts (the tf bridge keeps it for the
+ * backward pass).
+ */
+export function subspaceInputColumns(
+  circuit: Circuit,
+  theta: Bindings | undefined,
+  basis: ArrayLike<number>,
+  k: number,
+): Matrix {
+  checkSubspace(circuit, basis, k);
+  const dim = 2 ** circuit.qubits;
+  if (leadingBasis(basis, k)) return columns(circuit, theta, k);
+  const states = new Float64Array(dim * k);
+  for (let c = 0; c < k; c++) states[basis[c]! * k + c] = 1;
+  return { rows: dim, cols: k, data: applyToStates(circuit, theta, states, k) };
+}
+
+/** Rows `basis` (in that order) of an N×K row-major matrix. */
+export function restrictRows(full: Matrix, basis: ArrayLike<number>): Matrix {
+  const k = full.cols;
+  const d = basis.length;
+  const out = new Float64Array(d * k);
+  for (let r = 0; r < d; r++) out.set(full.data.subarray(basis[r]! * k, basis[r]! * k + k), r * k);
+  return { rows: d, cols: k, data: out };
+}
+
+/**
  * The circuit's matrix restricted to a subspace: the d×K matrix P[r][c] = U[basis[r]][basis[c]] (float64,
  * row-major), for the d basis states `basis` (a subspace the circuit leaves invariant, such as a mixed-radix
  * register's rows) and its first K of them as inputs.
@@ -139,17 +167,5 @@ export function subspaceColumns(
   basis: ArrayLike<number>,
   k: number,
 ): Matrix {
-  checkSubspace(circuit, basis, k);
-  const dim = 2 ** circuit.qubits;
-  let full: Vec;
-  if (leadingBasis(basis, k)) full = columns(circuit, theta, k).data;
-  else {
-    const states = new Float64Array(dim * k);
-    for (let c = 0; c < k; c++) states[basis[c]! * k + c] = 1;
-    full = applyToStates(circuit, theta, states, k);
-  }
-  const d = basis.length;
-  const out = new Float64Array(d * k);
-  for (let r = 0; r < d; r++) out.set(full.subarray(basis[r]! * k, basis[r]! * k + k), r * k);
-  return { rows: d, cols: k, data: out };
+  return restrictRows(subspaceInputColumns(circuit, theta, basis, k), basis);
 }

@@ -3,7 +3,7 @@ import { type Circuit, cx, cz, h, makeCircuit, param, ry } from '../../src/circu
 import { alternatingRyCz, simplifiedTwoDesign } from '../../src/circuit/templates/index.ts';
 import { expectationAndGradient, vjp, vjpStates } from '../../src/sim/adjoint.ts';
 import { parameterShiftExpectation, parameterShiftGradient } from '../../src/sim/parameter-shift.ts';
-import { columns } from '../../src/sim/simulate.ts';
+import { applyToStates, columns } from '../../src/sim/simulate.ts';
 import type { Matrix } from '../../src/util/matrix.ts';
 import { createRng, uniformAngles } from '../../src/util/random.ts';
 import { maxDiff, randomRealCircuit } from '../helpers/reference.ts';
@@ -128,5 +128,28 @@ describe('adjoint VJP = finite differences = parameter shift', () => {
       for (let b = 0; b < 2; b++)
         for (let i = 0; i < 8; i++) expected[j * 2 + b]! += u[i * 8 + j]! * g.data[i * 2 + b]!;
     expect(maxDiff(r.inputGrad.data, expected)).toBeLessThanOrEqual(1e-13);
+    // starting from the given forward value UΨ₀ (the tf bridge's path): the same UᵀG and the same
+    // θ-gradient as central differences of ⟨G, U(θ)Ψ₀⟩
+    const forward = { rows: 8, cols: 2, data: applyToStates(c, th, states.data.slice(), 2) };
+    const f = vjpStates(c, th, states, g, { forward });
+    expect(maxDiff(f.inputGrad.data, expected)).toBeLessThanOrEqual(1e-13);
+    const h = 1e-6;
+    const loss = (t: Float64Array) => {
+      const out = applyToStates(c, t, states.data.slice(), 2);
+      let s = 0;
+      for (let i = 0; i < out.length; i++) s += out[i]! * g.data[i]!;
+      return s;
+    };
+    const fd = Array.from(th, (_, i) => {
+      const p = Float64Array.from(th);
+      const m = Float64Array.from(th);
+      p[i]! += h;
+      m[i]! -= h;
+      return (loss(p) - loss(m)) / (2 * h);
+    });
+    expect(maxDiff(f.grad, fd)).toBeLessThanOrEqual(1e-7);
+    expect(() =>
+      vjpStates(c, th, states, g, { forward: { rows: 8, cols: 3, data: new Float64Array(24) } }),
+    ).toThrow(/forward value must be 8×2, got 8×3/);
   });
 });

@@ -14,7 +14,14 @@ import type { Matrix } from '../../util/matrix.ts';
 import { vjp, vjpStates } from '../adjoint.ts';
 import { assertReal } from '../kernels.ts';
 import { compile } from '../program.ts';
-import { applyToStates, checkSubspace, columns, leadingBasis, subspaceColumns } from '../simulate.ts';
+import {
+  applyToStates,
+  checkSubspace,
+  columns,
+  leadingBasis,
+  restrictRows,
+  subspaceInputColumns,
+} from '../simulate.ts';
 
 function checkTheta(circuit: Circuit, theta: tf.Tensor): void {
   if (theta.rank !== 1 || theta.shape[0] !== circuit.params.length) {
@@ -79,7 +86,9 @@ export function applyCircuit(circuit: Circuit, theta: tf.Tensor1D, states: tf.Te
     const value = tf.tensor2d(Float32Array.from(out), [n, b], 'float32');
     const gradFunc = (dy: tf.Tensor) => {
       const g: Matrix = { rows: n, cols: b, data: Float64Array.from(dy.dataSync()) };
-      const { grad, inputGrad } = vjpStates(circuit, angles, input, g);
+      // the forward value is reused: the backward pass does not simulate the circuit again
+      const forward: Matrix = { rows: n, cols: b, data: out };
+      const { grad, inputGrad } = vjpStates(circuit, angles, input, g, { forward });
       return [
         tf.tensor1d(Float32Array.from(grad), 'float32'),
         tf.tensor2d(Float32Array.from(inputGrad.data), [n, b], 'float32'),
@@ -110,19 +119,22 @@ export function circuitSubspaceColumns(
   const leading = leadingBasis(basis, k);
   const op = tf.customGrad(((th: tf.Tensor) => {
     const angles = Float64Array.from(th.dataSync());
-    const p = subspaceColumns(circuit, angles, basis, k);
-    const value = tf.tensor2d(Float32Array.from(p.data), [d, k], 'float32');
+    // all N rows are kept for the backward pass, which starts from them instead of re-simulating
+    const full = subspaceInputColumns(circuit, angles, basis, k);
+    const value = tf.tensor2d(Float32Array.from(restrictRows(full, basis).data), [d, k], 'float32');
     const gradFunc = (dy: tf.Tensor) => {
       const up = dy.dataSync();
       const g = new Float64Array(n * k);
       for (let r = 0; r < d; r++) for (let c = 0; c < k; c++) g[basis[r]! * k + c] = up[r * k + c]!;
       const upstream: Matrix = { rows: n, cols: k, data: g };
       let grad: Float64Array;
-      if (leading) grad = vjp(circuit, angles, upstream, { dtype: 'float64' }).grad;
+      if (leading) grad = vjp(circuit, angles, upstream, { dtype: 'float64', forward: full }).grad;
       else {
         const states = new Float64Array(n * k);
         for (let c = 0; c < k; c++) states[basis[c]! * k + c] = 1;
-        grad = vjpStates(circuit, angles, { rows: n, cols: k, data: states }, upstream).grad;
+        grad = vjpStates(circuit, angles, { rows: n, cols: k, data: states }, upstream, {
+          forward: full,
+        }).grad;
       }
       return [tf.tensor1d(Float32Array.from(grad), 'float32')];
     };
