@@ -5,9 +5,9 @@
  * several cores (the threaded SIMD build, started as wasm-threads.ts explains); `QPEFT_THREADS` or the
  * `threads` option chooses, `1` is the single-threaded build. On wasm, products run on OpenBLAS where the
  * addon and the library are present (native-matmul.ts; `QPEFT_BLAS=0` keeps XNNPACK). Starting a backend
- * also installs the rank-2
- * `matMul` gradient that keeps wasm on XNNPACK (fast-matmul.ts), the batch-norm gradient without
- * full-size tiles (fast-batchnorm.ts) and the convolution-gradient kernels wasm lacks (wasm-conv-grads.ts).
+ * also installs the rank-2 `matMul` gradient that keeps XNNPACK off its naive transposed loop
+ * (fast-matmul.ts), the batch-norm gradient without full-size tiles (fast-batchnorm.ts), the
+ * convolution-gradient kernels wasm lacks (wasm-conv-grads.ts) and wasm's shared Identity/Cast (wasm-share.ts).
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';

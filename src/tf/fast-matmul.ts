@@ -7,14 +7,14 @@
  * products keep tfjs's formulas. The values are the same; only the speed changes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeMatMulDescription } from './native-matmul.ts';
+import { nativeMatMulActive } from './native-matmul.ts';
 
 let installed = false;
 
 /** `x·y` with optional transposes; for rank-2 operands the transposes are explicit (XNNPACK path on wasm). */
 function product(x: tf.Tensor, y: tf.Tensor, transposeX: boolean, transposeY: boolean): tf.Tensor {
   // OpenBLAS (native-matmul.ts) takes the transpose flags at no cost: a copy would only add time there.
-  if (x.rank === 2 && y.rank === 2 && nativeMatMulDescription() === null) {
+  if (x.rank === 2 && y.rank === 2 && !nativeMatMulActive()) {
     return tf.matMul(transposeX ? tf.transpose(x) : x, transposeY ? tf.transpose(y) : y) as tf.Tensor;
   }
   return tf.matMul(x, y, transposeX, transposeY);

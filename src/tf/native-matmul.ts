@@ -71,7 +71,6 @@ const ADDON = path.resolve(
 );
 
 let addon: BlasAddon | null = null;
-let library: string | null = null;
 let installedThreads = 0;
 
 /** Why the native matMul is not in use (for `describeBackend` and tests), or null when it is. */
@@ -88,8 +87,7 @@ function loadAddon(): BlasAddon | null {
   }
   try {
     const a = require(ADDON) as BlasAddon;
-    library = a.load(LIBRARIES);
-    if (library === null) {
+    if (a.load(LIBRARIES) === null) {
       unavailable = 'OpenBLAS was not found (apt-get install libopenblas0-pthread)';
       return null;
     }
@@ -175,18 +173,18 @@ export function installNativeMatMul(threads: number): boolean {
   return true;
 }
 
-/** `OpenBLAS (1 thread)` while the native matMul is in use, else null. */
+/** Whether the wasm backend's products run on OpenBLAS in this process. */
+export function nativeMatMulActive(): boolean {
+  return installedThreads > 0 && addon !== null;
+}
+
+/** `OpenBLAS matMul (1 thread)` while the native matMul is in use, else null. */
 export function nativeMatMulDescription(): string | null {
-  if (installedThreads === 0 || !addon) return null;
+  if (!nativeMatMulActive()) return null;
   return `OpenBLAS matMul (${installedThreads} thread${installedThreads === 1 ? '' : 's'})`;
 }
 
 /** Null while the native matMul is in use, else the reason it is not. */
 export function nativeMatMulStatus(): string | null {
   return unavailable;
-}
-
-/** The library file the native matMul calls, or null. */
-export function nativeMatMulLibrary(): string | null {
-  return installedThreads > 0 ? library : null;
 }

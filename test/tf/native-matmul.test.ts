@@ -7,14 +7,14 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeBackend, initBackend, tf } from '../../src/tf/backend.ts';
-import { nativeMatMulDescription, nativeMatMulStatus } from '../../src/tf/native-matmul.ts';
+import { nativeMatMulActive, nativeMatMulStatus } from '../../src/tf/native-matmul.ts';
 import { maxAbsDiff, probe, ROOT, reference } from './wasm-probe.ts';
 
 const ADDON = path.join(ROOT, 'native/blas/build/Release/qpeft_blas.node');
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0';
 
 await initBackend('wasm');
-const active = nativeMatMulDescription() !== null;
+const active = nativeMatMulActive();
 if (!active) {
   console.log(`native-matmul tests skipped: ${nativeMatMulStatus()}`);
   if (process.env.CI && existsSync(OPENBLAS) && process.env.QPEFT_BLAS !== '0') {
