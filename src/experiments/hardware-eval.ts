@@ -26,6 +26,7 @@ import { svgToPng, vegaLiteToSvg } from '../plot/render.ts';
 import { tf } from '../tf/backend.ts';
 import { createTask, parseTaskSpec } from '../train/tasks.ts';
 import { taskHead } from './methods.ts';
+import { meanStd } from './report.ts';
 
 /** A noise setting of the study, with its label in tables. */
 export interface NoiseSetting {
@@ -124,12 +125,6 @@ async function loadRun(dir: string): Promise<LoadedRun> {
   };
 }
 
-function meanStd(v: readonly number[]): { mean: number; std: number } {
-  const mean = v.reduce((s, x) => s + x, 0) / v.length;
-  const std = v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1)) : 0;
-  return { mean, std };
-}
-
 /** Run the study (see the file comment). Rows: per run the exact row, then noise × shots. */
 export async function evaluateHardware(opts: EvaluateOptions): Promise<EvaluateRow[]> {
   const seeds = opts.seeds ?? 3;
@@ -191,6 +186,7 @@ export async function evaluateHardware(opts: EvaluateOptions): Promise<EvaluateR
             if (rel.length) dw.push(rel.reduce((a, x) => a + x, 0) / rel.length);
           }
           const { mean, std } = meanStd(values);
+          const fidelity = meanStd(fid).mean;
           rows.push({
             ...base,
             noise: noise.label,
@@ -198,11 +194,11 @@ export async function evaluateHardware(opts: EvaluateOptions): Promise<EvaluateR
             mean,
             std,
             values,
-            fidelity: meanStd(fid).mean,
+            fidelity,
             deltaWError: dw.length ? meanStd(dw).mean : null,
           });
           log(
-            `  ${noise.label}, ${shots} shots: ${run.metric} ${mean.toFixed(4)} ± ${std.toFixed(4)} (fidelity ${meanStd(fid).mean.toFixed(5)})`,
+            `  ${noise.label}, ${shots} shots: ${run.metric} ${mean.toFixed(4)} ± ${std.toFixed(4)} (fidelity ${fidelity.toFixed(5)})`,
           );
         }
       }
