@@ -3,9 +3,9 @@
  * worker threads like the expressivity sweeps. Circuit i draws from its own generator seeded by
  * (seed, i), so the counts are the same for any number of workers and any completion order.
  */
-import os from 'node:os';
 import type { Circuit } from '../circuit/ir.ts';
 import { describe, InputError } from '../errors.ts';
+import { defaultWorkers } from '../expressivity/sweep.ts';
 import { runPool } from '../util/worker-pool.ts';
 import type { Histogram } from './counts.ts';
 import { checkShots, type MeasurementPlan } from './plan.ts';
@@ -36,11 +36,6 @@ export interface SimulateOptions {
 }
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
-
-function defaultWorkers(): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(2, cores));
-}
 
 /** Sample counts for every plan circuit (see the file comment). */
 export async function simulatePlan(
