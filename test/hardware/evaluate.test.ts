@@ -12,25 +12,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import type { EvaluateRow } from '../../src/experiments/hardware-eval.ts';
 import { createModel, saveModel } from '../../src/models/checkpoint.ts';
 import { initBackend } from '../../src/tf/backend.ts';
+import { cli } from '../qasm/helpers.ts';
 import { cleanup, tmp } from './helpers.ts';
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    out: (t) => {
-      out += `${t}\n`;
-    },
-    err: (t) => {
-      err += `${t}\n`;
-    },
-  });
-  return { code, out, err };
-}
 
 const K = 4;
 const D = 12;
@@ -45,7 +31,7 @@ beforeAll(async () => {
   saveModel(path.join(dir, 'vit12'), model);
   model.dispose();
   runDir = path.join(dir, 'run');
-  const r = await run(
+  const r = await cli(
     'finetune',
     '--model',
     path.join(dir, 'vit12'),
@@ -86,7 +72,7 @@ function rowsOf(out: string): EvaluateRow[] {
 describe('qpeft hardware evaluate', () => {
   it('trained adapter = finetune’s own metric; noiseless 1e5 shots rebuild it (within one image)', async () => {
     const out = path.join(path.dirname(runDir), 'noiseless');
-    const r = await run(
+    const r = await cli(
       'hardware',
       'evaluate',
       '--run',
@@ -124,7 +110,7 @@ describe('qpeft hardware evaluate', () => {
 
   it('zero-information counts (readout flips with probability 1/2): fidelity ≈ K/d, and the metric degrades', async () => {
     const out = path.join(path.dirname(runDir), 'blind');
-    const r = await run(
+    const r = await cli(
       'hardware',
       'evaluate',
       '--run',
