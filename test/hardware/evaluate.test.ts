@@ -69,28 +69,35 @@ function rowsOf(out: string): EvaluateRow[] {
   return JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).rows;
 }
 
+/** `qpeft hardware evaluate` of the trained run with `--noise none` plus `extra`, in this thread; its --out folder. */
+async function evaluate(name: string, shots: string, seeds: number, ...extra: string[]): Promise<string> {
+  const out = path.join(path.dirname(runDir), name);
+  const r = await cli(
+    'hardware',
+    'evaluate',
+    '--run',
+    runDir,
+    '--shots',
+    shots,
+    '--noise',
+    'none',
+    ...extra,
+    '--seeds',
+    String(seeds),
+    '--workers',
+    '0',
+    '--backend',
+    'wasm',
+    '--out',
+    out,
+  );
+  expect(r.code, r.err).toBe(0);
+  return out;
+}
+
 describe('qpeft hardware evaluate', () => {
   it('trained adapter = finetune’s own metric; noiseless 1e5 shots rebuild it (within one image)', async () => {
-    const out = path.join(path.dirname(runDir), 'noiseless');
-    const r = await cli(
-      'hardware',
-      'evaluate',
-      '--run',
-      runDir,
-      '--shots',
-      '1e5',
-      '--noise',
-      'none',
-      '--seeds',
-      '2',
-      '--workers',
-      '0',
-      '--backend',
-      'wasm',
-      '--out',
-      out,
-    );
-    expect(r.code, r.err).toBe(0);
+    const out = await evaluate('noiseless', '1e5', 2);
     for (const f of ['results.json', 'results.md', 'plot.svg', 'plot.png'])
       expect(existsSync(path.join(out, f))).toBe(true);
     const [exact, noiseless] = rowsOf(out);
@@ -109,28 +116,7 @@ describe('qpeft hardware evaluate', () => {
   }, 180_000);
 
   it('zero-information counts (readout flips with probability 1/2): fidelity ≈ K/d, and the metric degrades', async () => {
-    const out = path.join(path.dirname(runDir), 'blind');
-    const r = await cli(
-      'hardware',
-      'evaluate',
-      '--run',
-      runDir,
-      '--shots',
-      '1e3',
-      '--noise',
-      'none',
-      '--readout',
-      '0.5',
-      '--seeds',
-      '3',
-      '--workers',
-      '0',
-      '--backend',
-      'wasm',
-      '--out',
-      out,
-    );
-    expect(r.code, r.err).toBe(0);
+    const out = await evaluate('blind', '1e3', 3, '--readout', '0.5');
     const blind = rowsOf(out)[1]!;
     expect(blind.noise).toBe('none, readout 0.5');
     // mean over 4 factors × 3 seeds of a frame independent of P: E = K/d = 1/3, spread ≈ 0.1 per factor
