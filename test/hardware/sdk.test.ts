@@ -12,6 +12,8 @@ import { bindParameters } from '../../src/circuit/ir.ts';
 import { simplifiedTwoDesign } from '../../src/circuit/templates/index.ts';
 import {
   buildPlan,
+  type MeasurementPlan,
+  type PlanFactor,
   planProgram,
   readCounts,
   reconstruct,
@@ -363,26 +365,38 @@ class StatevectorSampler:
 `,
 };
 
+/**
+ * Plan one factor at 1e5 shots, write the plan folder and run its Cirq program with the stand-in cirq module
+ * first on PYTHONPATH; the plan and the counts file it wrote.
+ */
+function runCirqPlan(
+  source: MeasurementPlan['source'],
+  factor: PlanFactor,
+  seed: number,
+): { plan: MeasurementPlan; out: string } {
+  const dir = tmp();
+  const fake = path.join(dir, 'fake');
+  mkdirSync(fake);
+  writeFileSync(path.join(fake, 'cirq.py'), FAKE_CIRQ);
+  const { plan, programs } = buildPlan(source, [factor], [], { shots: 100_000 });
+  const planDir = path.join(dir, 'plan');
+  writePlan(planDir, plan, programs);
+  const out = path.join(dir, 'counts.json');
+  execFileSync(PY, [path.join(planDir, 'run_cirq.py'), '--out', out, '--seed', String(seed)], {
+    env: { ...process.env, PYTHONPATH: fake },
+    stdio: 'pipe',
+  });
+  return { plan, out };
+}
+
 describe('the Cirq program against a stand-in cirq module', () => {
   it('runs a plan end to end; its counts (converted to Qiskit order) reconstruct the columns', () => {
-    const dir = tmp();
-    const fake = path.join(dir, 'fake');
-    mkdirSync(fake);
-    writeFileSync(path.join(fake, 'cirq.py'), FAKE_CIRQ);
     const f = templateFactor('simplified-two-design', 3, 2, 5, 2);
-    const { plan, programs } = buildPlan(
+    const { plan, out } = runCirqPlan(
       { kind: 'template', template: 'simplified-two-design', qubits: 3, layers: 2, seed: 5 },
-      [f],
-      [],
-      { shots: 100_000 },
+      f,
+      3,
     );
-    const planDir = path.join(dir, 'plan');
-    writePlan(planDir, plan, programs);
-    const out = path.join(dir, 'counts.json');
-    execFileSync(PY, [path.join(planDir, 'run_cirq.py'), '--out', out, '--seed', '3'], {
-      env: { ...process.env, PYTHONPATH: fake },
-      stdio: 'pipe',
-    });
     const counts = JSON.parse(readFileSync(out, 'utf8'));
     expect(Object.keys(counts).length).toBe(plan.circuits.length);
     const r = reconstruct(plan, readCounts(plan, [out]));
@@ -393,24 +407,12 @@ describe('the Cirq program against a stand-in cirq module', () => {
     expect(wrong.factors[0]!.frobeniusError).toBeGreaterThan(0.1);
   });
   it('a 6-wide mixed-radix factor: column 4 is prepared on its row (|6⟩), not as |4⟩', () => {
-    const dir = tmp();
-    const fake = path.join(dir, 'fake');
-    mkdirSync(fake);
-    writeFileSync(path.join(fake, 'cirq.py'), FAKE_CIRQ);
     const { factor } = widthPlanFactor(6, 2, 5, { seed: 2 });
-    const { plan, programs } = buildPlan(
+    const { plan, out } = runCirqPlan(
       { kind: 'template', template: 'simplified-two-design', qubits: 3, layers: 2, seed: 2, width: 6 },
-      [factor],
-      [],
-      { shots: 100_000 },
+      factor,
+      4,
     );
-    const planDir = path.join(dir, 'plan');
-    writePlan(planDir, plan, programs);
-    const out = path.join(dir, 'counts.json');
-    execFileSync(PY, [path.join(planDir, 'run_cirq.py'), '--out', out, '--seed', '4'], {
-      env: { ...process.env, PYTHONPATH: fake },
-      stdio: 'pipe',
-    });
     const r = reconstruct(plan, readCounts(plan, [out]));
     expect(r.factors[0]!.leakage).toBe(0);
     expect(r.factors[0]!.fidelity).toBeGreaterThan(0.999);
