@@ -29,6 +29,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { encodeSafetensors } from '../io/safetensors.ts';
 import { CONFIG_FILE, WEIGHTS_FILE } from '../peft/serialize.ts';
 import { subspaceColumns } from '../sim/simulate.ts';
+import { gram } from '../util/matrix.ts';
 import { checkComplete, type Histogram } from './counts.ts';
 import { settingLabel } from './measurement.ts';
 import type { MeasurementPlan, PlanFactor } from './plan.ts';
@@ -120,26 +121,12 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   return { values, vectors: v };
 }
 
-/** AᵀB for row-major N×K matrices A, B (K×K result). */
-function gramOf(a: Float64Array, b: Float64Array, rows: number, k: number): Float64Array {
-  const g = new Float64Array(k * k);
-  for (let r = 0; r < rows; r++) {
-    const o = r * k;
-    for (let i = 0; i < k; i++) {
-      const ai = a[o + i]!;
-      if (ai === 0) continue;
-      for (let j = 0; j < k; j++) g[i * k + j] = g[i * k + j]! + ai * b[o + j]!;
-    }
-  }
-  return g;
-}
-
 /**
  * The polar factor V·(VᵀV)^(−1/2) of a row-major N×K matrix; throws `CountsError` when V's columns are
  * numerically dependent (then no orthonormal frame is determined).
  */
 export function polarFactor(v: Float64Array, rows: number, k: number, what = 'estimate'): Float64Array {
-  const g = gramOf(v, v, rows, k);
+  const g = gram({ rows, cols: k, data: v });
   const { values, vectors } = symmetricEigen(g, k);
   const maxEig = Math.max(...values);
   const inv = new Float64Array(k * k);
@@ -319,12 +306,12 @@ export function reconstructFactor(f: PlanFactor, counts: ReadonlyMap<string, His
     );
     for (let r = 0; r < dim; r++) raw[r * k + col] = v[rows[r]!]!;
   }
-  const g = gramOf(raw, raw, dim, k);
+  const g = gram({ rows: dim, cols: k, data: raw });
   let orth = 0;
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) orth += (g[i * k + j]! - (i === j ? 1 : 0)) ** 2;
   const estimate = polarFactor(raw, dim, k, `factor ${f.id}`);
   const truth = subspaceColumns(makeCircuit(f.circuit), undefined, rows, k).data as Float64Array;
-  const cross = gramOf(estimate, truth, dim, k);
+  const cross = gram({ rows: dim, cols: k, data: estimate }, { rows: dim, cols: k, data: truth });
   const diff = new Float64Array(dim * k);
   for (let i = 0; i < diff.length; i++) diff[i] = estimate[i]! - truth[i]!;
   return {
@@ -372,8 +359,8 @@ function lowRankDiffNorm(
       if (d) R[r * kk + k + j] = -d[r * k + j]! * lambda[j]!;
     }
   }
-  const gl = gramOf(L, L, rowsL, kk);
-  const gr = gramOf(R, R, rowsR, kk);
+  const gl = gram({ rows: rowsL, cols: kk, data: L });
+  const gr = gram({ rows: rowsR, cols: kk, data: R });
   let tr = 0;
   for (let i = 0; i < kk; i++) for (let j = 0; j < kk; j++) tr += gl[i * kk + j]! * gr[j * kk + i]!;
   return Math.sqrt(Math.max(0, tr));
