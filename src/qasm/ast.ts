@@ -48,6 +48,14 @@ export interface Barrier {
   readonly pos: Pos;
 }
 
+/** What a gate definition or `opaque` declaration names: `gate name(params) qubits`. */
+export interface GateHead {
+  readonly name: string;
+  readonly params: readonly string[];
+  readonly qubits: readonly string[];
+  readonly pos: Pos;
+}
+
 /** A statement of a program. `qreg`/`creg` print as `qubit[n]`/`bit[n]` in OpenQASM 3. */
 export type Statement =
   | { readonly kind: 'version'; readonly major: 2 | 3; readonly text: string; readonly pos: Pos }
@@ -66,21 +74,8 @@ export type Statement =
       readonly name: string;
       readonly pos: Pos;
     }
-  | {
-      readonly kind: 'gateDef';
-      readonly name: string;
-      readonly params: readonly string[];
-      readonly qubits: readonly string[];
-      readonly body: readonly (GateCall | Barrier)[];
-      readonly pos: Pos;
-    }
-  | {
-      readonly kind: 'opaque';
-      readonly name: string;
-      readonly params: readonly string[];
-      readonly qubits: readonly string[];
-      readonly pos: Pos;
-    }
+  | (GateHead & { readonly kind: 'gateDef'; readonly body: readonly (GateCall | Barrier)[] })
+  | (GateHead & { readonly kind: 'opaque' })
   | GateCall
   | Barrier
   | { readonly kind: 'measure'; readonly qubit: Operand; readonly target: Operand | null; readonly pos: Pos }
@@ -197,21 +192,8 @@ export type SStmt =
       readonly value: SExpr;
       readonly pos: Pos;
     }
-  | {
-      readonly kind: 'gateDef';
-      readonly name: string;
-      readonly params: readonly string[];
-      readonly qubits: readonly string[];
-      readonly body: readonly SStmt[];
-      readonly pos: Pos;
-    }
-  | {
-      readonly kind: 'opaque';
-      readonly name: string;
-      readonly params: readonly string[];
-      readonly qubits: readonly string[];
-      readonly pos: Pos;
-    }
+  | (GateHead & { readonly kind: 'gateDef'; readonly body: readonly SStmt[] })
+  | (GateHead & { readonly kind: 'opaque' })
   | {
       readonly kind: 'def';
       readonly name: string;
