@@ -10,10 +10,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QasmParseError } from '../../src/errors.ts';
-import { quantumCircuitClass } from '../../src/interop/quantum-circuit.ts';
 import { parseQasmDetailed } from '../../src/qasm/index.ts';
 import { simulateComplex } from '../../src/sim/complex.ts';
-import { maxDiff, qcMatrixOf } from './helpers.ts';
+import { maxDiff, qcImport, qcMatrixOf } from './helpers.ts';
 import { referenceQasm3 } from './qasm3-ref.ts';
 
 /**
@@ -22,14 +21,8 @@ import { referenceQasm3 } from './qasm3-ref.ts';
  * an `id` so that its width is `n`; the bit order is calibrated on a one-gate probe.
  */
 function qcState(qasm2: string, n: number): Float64Array {
-  const QC = quantumCircuitClass();
   const run = (text: string) => {
-    const qc = new QC();
-    let errors: unknown[] = [];
-    qc.importQASM(text, (e) => {
-      errors = e;
-    });
-    if (errors.length) throw new Error(`quantum-circuit could not import: ${JSON.stringify(errors)}`);
+    const qc = qcImport(text);
     qc.run();
     return qc.stateAsArray(false) as { index: number; amplitude: { re: number; im: number } }[];
   };

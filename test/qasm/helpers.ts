@@ -1,5 +1,6 @@
 /** Shared helpers for the QASM tests: matrix comparison, CLI capture, quantum-circuit matrices. */
 
+import type QuantumCircuit from 'quantum-circuit';
 import { main } from '../../src/cli/main.ts';
 import { quantumCircuitClass, quantumCircuitMatrix } from '../../src/interop/quantum-circuit.ts';
 import type { ComplexMatrix } from '../../src/sim/complex.ts';
@@ -11,8 +12,8 @@ export function maxDiff(a: ComplexMatrix, b: { re: ArrayLike<number>; im: ArrayL
   return m;
 }
 
-/** quantum-circuit's matrix (little-endian) of an OpenQASM 2 program it imports. */
-export function qcMatrixOf(qasm2: string): ComplexMatrix {
+/** A quantum-circuit instance holding an OpenQASM 2 program; its import errors are thrown, not dropped. */
+export function qcImport(qasm2: string): QuantumCircuit {
   const QC = quantumCircuitClass();
   const qc = new QC();
   let errors: unknown[] = [];
@@ -20,7 +21,12 @@ export function qcMatrixOf(qasm2: string): ComplexMatrix {
     errors = e;
   });
   if (errors.length) throw new Error(`quantum-circuit could not import: ${JSON.stringify(errors)}`);
-  const m = quantumCircuitMatrix(qc);
+  return qc;
+}
+
+/** quantum-circuit's matrix (little-endian) of an OpenQASM 2 program it imports. */
+export function qcMatrixOf(qasm2: string): ComplexMatrix {
+  const m = quantumCircuitMatrix(qcImport(qasm2));
   return { rows: m.dim, cols: m.dim, re: m.re, im: m.im };
 }
 
