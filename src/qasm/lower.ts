@@ -164,6 +164,9 @@ interface ResolvedType {
   readonly bits: number | null;
 }
 
+/** A gate modifier with its count or exponent evaluated. */
+type Mod = { kind: 'ctrl' | 'negctrl'; n: number } | { kind: 'inv' } | { kind: 'pow'; k: number };
+
 type Flow = null | 'break' | 'continue' | { readonly ret: Val | null };
 
 const err = (detail: string, pos: Pos): QasmParseError => new QasmParseError(detail, pos.line, pos.column);
@@ -1095,7 +1098,6 @@ class Lowerer implements Sink {
       this.callSub(this.subs.get(s.name)!, s.args, s.pos);
       return;
     }
-    type Mod = { kind: 'ctrl' | 'negctrl'; n: number } | { kind: 'inv' } | { kind: 'pow'; k: number };
     const mods: Mod[] = [];
     let controls = 0;
     for (const m of s.modifiers) mods.push(this.modifier(m, s.name));
@@ -1157,10 +1159,7 @@ class Lowerer implements Sink {
     }
   }
 
-  private modifier(
-    m: Modifier,
-    gate: string,
-  ): { kind: 'ctrl' | 'negctrl'; n: number } | { kind: 'inv' } | { kind: 'pow'; k: number } {
+  private modifier(m: Modifier, gate: string): Mod {
     this.requireV3('gate modifiers', m.pos);
     if (m.kind === 'inv') return { kind: 'inv' };
     if (m.kind === 'pow') {
@@ -1186,7 +1185,7 @@ class Lowerer implements Sink {
   private applyMods(
     sink: Sink,
     s: CallStmt,
-    mods: readonly ({ kind: 'ctrl' | 'negctrl'; n: number } | { kind: 'inv' } | { kind: 'pow'; k: number })[],
+    mods: readonly Mod[],
     i: number,
     entry: GateEntry | null,
     args: readonly Aff[],
@@ -1211,7 +1210,7 @@ class Lowerer implements Sink {
       rec.replayInverse(sink);
       return;
     }
-    const k = (m as { kind: 'pow'; k: number }).k;
+    const k = (m as Extract<Mod, { kind: 'pow' }>).k;
     if (Number.isInteger(k)) {
       if (Math.abs(k) > this.limits.maxGates)
         throw err(
