@@ -3,6 +3,7 @@ export type {
   BinaryOp,
   Expr,
   GateCall,
+  GateHead,
   Operand,
   Pos,
   Program as QasmProgram,
