@@ -1,4 +1,6 @@
 /** Expressivity of circuits against depth: metrics, references, sweeps. */
+
+export { defaultWorkers } from '../util/worker-pool.ts';
 export {
   type BetaLaw,
   betaBinLogProbabilities,
@@ -54,7 +56,6 @@ export {
 } from './row.ts';
 export { randomStiefel, sampleStiefelFidelities, subspaceFidelity } from './stiefel.ts';
 export {
-  defaultWorkers,
   resolveSettings,
   runSweep,
   type SweepOptions,

@@ -4,10 +4,9 @@
  * so the result is the same for any number of workers and any completion order; rows come back in task
  * order.
  */
-import os from 'node:os';
 import { getTemplate } from '../circuit/templates/index.ts';
 import { describe, InputError } from '../errors.ts';
-import { runPool } from '../util/worker-pool.ts';
+import { defaultWorkers, runPool } from '../util/worker-pool.ts';
 import {
   computeRow,
   DEFAULT_SETTINGS,
@@ -29,12 +28,6 @@ export interface SweepOptions extends Partial<MetricSettings> {
   /** Worker threads; 0 computes in this thread. Default min(2, available cores). */
   workers?: number;
   onProgress?: (p: SweepProgress) => void;
-}
-
-/** The default worker count: 2, or the number of cores when fewer. */
-export function defaultWorkers(): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(2, cores));
 }
 
 /** Tasks for one template over every (qubits, layers) pair, qubits outer. */

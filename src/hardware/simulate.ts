@@ -5,8 +5,7 @@
  */
 import type { Circuit } from '../circuit/ir.ts';
 import { describe, InputError } from '../errors.ts';
-import { defaultWorkers } from '../expressivity/sweep.ts';
-import { runPool } from '../util/worker-pool.ts';
+import { defaultWorkers, runPool } from '../util/worker-pool.ts';
 import type { Histogram } from './counts.ts';
 import { checkShots, type MeasurementPlan } from './plan.ts';
 import { type SimBatch, simulateBatch } from './sample-batch.ts';

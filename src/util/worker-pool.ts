@@ -4,8 +4,15 @@
  * first in `order` spread over the pool; the worker answers `{ id, result }` or `{ id, error }`, and a typed
  * qpeft error keeps its code across the thread boundary.
  */
+import os from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import { QpeftError } from '../errors.ts';
+
+/** The default worker count of a pool: 2, or the number of cores when fewer. */
+export function defaultWorkers(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(2, cores));
+}
 
 /** A worker's answer to one job. */
 interface PoolReply<R> {

@@ -3,11 +3,12 @@ import { getTemplate } from '../../circuit/templates/index.ts';
 import { describe, InputError } from '../../errors.ts';
 import { progressBar } from '../../expressivity/progress.ts';
 import type { SweepTask } from '../../expressivity/row.ts';
-import { defaultWorkers, runSweep, templateTasks } from '../../expressivity/sweep.ts';
+import { runSweep, templateTasks } from '../../expressivity/sweep.ts';
 import { expressivityTable } from '../../expressivity/table.ts';
 import type { FactorForm } from '../../peft/factor.ts';
 import { widthSweepTask } from '../../peft/width-factor.ts';
 import { readQasmFile } from '../../qasm/file.ts';
+import { defaultWorkers } from '../../util/worker-pool.ts';
 import { intFlag, parseFlags } from '../args.ts';
 import { type Command, processIo } from '../command.ts';
 

@@ -28,6 +28,7 @@ import { parseNoise } from '../../hardware/shots.ts';
 import { simulatePlan } from '../../hardware/simulate.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { QASM_BASES, type QasmBasis, qasmStats } from '../../qasm/export.ts';
+import { defaultWorkers } from '../../util/worker-pool.ts';
 import { chooseCircuit, circuitFlags, intFlag, parseFlags } from '../args.ts';
 import type { Command, Io } from '../command.ts';
 
@@ -251,7 +252,7 @@ async function runSimulate(argv: string[], io: Io): Promise<number> {
     };
   }
   const seed = intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1);
-  const workers = intFlag('workers', values.workers, 2, 0, 64);
+  const workers = intFlag('workers', values.workers, defaultWorkers(), 0, 64);
   const shots = values.shots === undefined ? undefined : shotsFlag(values.shots);
   const t0 = performance.now();
   const counts = await simulatePlan(plan, { ...(shots ? { shots } : {}), noise, seed, workers });
@@ -323,7 +324,7 @@ async function runEvaluate(argv: string[], io: Io): Promise<number> {
     model: parseNoise(n, values.readout),
   }));
   const seeds = intFlag('seeds', values.seeds, 3, 1, 100);
-  const workers = intFlag('workers', values.workers, 2, 0, 64);
+  const workers = intFlag('workers', values.workers, defaultWorkers(), 0, 64);
   const { initBackend } = await import('../../tf/backend.ts');
   await initBackend(values.backend as Parameters<typeof initBackend>[0]);
   const rows = await evaluateHardware({
