@@ -1,7 +1,7 @@
 /**
  * Hostile OpenQASM (issue 15, items 3 and 12): long operator chains and include fan-out. Each case asserts
- * the typed error or the right value, and that the work stays bounded (a generous wall-clock ceiling: the
- * failures these guard against were stack overflows and hours-long runs).
+ * the typed error or the right value. The failures these guard against were stack overflows and hours-long
+ * runs: a hang is caught by the test timeout, not by a wall-clock assertion (no timed unit tests here).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,21 +13,13 @@ import { parseQasm, parseQasmDetailed } from '../../src/qasm/index.ts';
 const V3 = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit q;\n';
 const V2 = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\n';
 
-function bounded<T>(fn: () => T, ms = 10_000): T {
-  const t0 = performance.now();
-  const out = fn();
-  expect(performance.now() - t0).toBeLessThan(ms);
-  return out;
-}
 function typedError(fn: () => unknown, pattern: RegExp): void {
-  const t0 = performance.now();
   let caught: unknown;
   try {
     fn();
   } catch (e) {
     caught = e;
   }
-  expect(performance.now() - t0).toBeLessThan(30_000);
   expect(caught).toBeInstanceOf(QasmParseError);
   expect((caught as Error).message).toMatch(pattern);
   expect((caught as Error).message).not.toMatch(/\n/);
@@ -41,22 +33,22 @@ describe('long expression chains (no stack per term)', () => {
     it(`${label}: ry(0+0+…) and ry(1*1*…) with 10,000 and 50,000 terms evaluate exactly`, () => {
       for (const n of [10_000, 50_000]) {
         const sum = Array.from({ length: n }, () => '0.001').join('+');
-        const c = bounded(() =>
-          parseQasm(`${head}ry(${sum}) q[0];\n`.replace('q[0]', head === V3 ? 'q' : 'q[0]')),
-        );
+        const c = parseQasm(`${head}ry(${sum}) q[0];\n`.replace('q[0]', head === V3 ? 'q' : 'q[0]'));
         const g = c.gates[0] as { angle: number };
         expect(g.angle).toBeCloseTo(n * 0.001, 6);
         const prod = Array.from({ length: n }, () => '1').join('*');
-        const p = bounded(() => parseQasm(`${head}ry(0.5*${prod}) ${head === V3 ? 'q' : 'q[0]'};\n`));
+        const p = parseQasm(`${head}ry(0.5*${prod}) ${head === V3 ? 'q' : 'q[0]'};\n`);
         expect((p.gates[0] as { angle: number }).angle).toBe(0.5);
         const mixed = Array.from({ length: n }, (_, i) => (i % 2 ? '-' : '+')).join('1') + '1';
-        bounded(() => parseQasm(`${head}ry(0${mixed}) ${head === V3 ? 'q' : 'q[0]'};\n`));
+        // 0 + 1 − 1 + 1 − … over an even number of terms
+        const m = parseQasm(`${head}ry(0${mixed}) ${head === V3 ? 'q' : 'q[0]'};\n`);
+        expect((m.gates[0] as { angle: number }).angle).toBe(0);
       }
     });
   }
   it('a chain inside a gate body is checked and expanded without recursion', () => {
     const sum = Array.from({ length: 20_000 }, () => 't').join('+');
-    const c = bounded(() => parseQasm(`${V3}gate g(t) a { ry(${sum}) a; }\ng(0.0001) q;\n`));
+    const c = parseQasm(`${V3}gate g(t) a { ry(${sum}) a; }\ng(0.0001) q;\n`);
     expect((c.gates[0] as { angle: number }).angle).toBeCloseTo(2, 9);
   });
   it('unary chains, ** chains and nested parentheses stop at the nesting limit with a typed error', () => {
