@@ -23,6 +23,8 @@ export interface ModelShape {
 }
 
 const t = (name: string, dIn: number, dOut: number): TargetShape => ({ name, dIn, dOut });
+/** The d × d projections of a block (attention's query, key, value, output), one per name. */
+const square = (d: number, ...names: string[]): TargetShape[] => names.map((n) => t(n, d, d));
 
 /** Every model `qpeft params --model` knows, by id. */
 export const MODEL_SHAPES: Readonly<Record<string, ModelShape>> = {
@@ -30,7 +32,7 @@ export const MODEL_SHAPES: Readonly<Record<string, ModelShape>> = {
     id: 'vit-b16',
     title: 'ViT-B/16 (query and value of 12 blocks, 768 wide)',
     blocks: 12,
-    targets: [t('attn.query', 768, 768), t('attn.value', 768, 768)],
+    targets: square(768, 'attn.query', 'attn.value'),
     paper: {
       setting: 'ViT, ImageNet-21k → CIFAR-10 (query/value)',
       counts: { 'LoRA K=1': 37_000, 'LoRA K=2': 74_000, 'LoRA K=4': 147_000, 'Quantum-PEFT': 7_000 },
@@ -41,10 +43,7 @@ export const MODEL_SHAPES: Readonly<Record<string, ModelShape>> = {
     title: 'DeBERTaV3-base (all six projections of 12 blocks: q, k, v, attention output, FFN in/out)',
     blocks: 12,
     targets: [
-      t('attention.query', 768, 768),
-      t('attention.key', 768, 768),
-      t('attention.value', 768, 768),
-      t('attention.output', 768, 768),
+      ...square(768, 'attention.query', 'attention.key', 'attention.value', 'attention.output'),
       t('intermediate', 768, 3072),
       t('output', 3072, 768),
     ],
@@ -68,7 +67,7 @@ export const MODEL_SHAPES: Readonly<Record<string, ModelShape>> = {
     id: 'gpt2-medium',
     title: 'GPT-2 medium (query and value of 24 blocks, 1024 wide)',
     blocks: 24,
-    targets: [t('attn.query', 1024, 1024), t('attn.value', 1024, 1024)],
+    targets: square(1024, 'attn.query', 'attn.value'),
     paper: {
       setting: 'GPT-2 medium, E2E (LoRA r = 4 on query/value)',
       counts: { LoRA: 390_000, 'Quantum-PEFT': 98_000 },
@@ -79,10 +78,7 @@ export const MODEL_SHAPES: Readonly<Record<string, ModelShape>> = {
     title: 'LLaMA-2-7B (32 blocks: q, k, v, o 4096 wide; MLP gate/up 4096 → 11008, down 11008 → 4096)',
     blocks: 32,
     targets: [
-      t('self_attn.q_proj', 4096, 4096),
-      t('self_attn.k_proj', 4096, 4096),
-      t('self_attn.v_proj', 4096, 4096),
-      t('self_attn.o_proj', 4096, 4096),
+      ...square(4096, 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj'),
       t('mlp.gate_proj', 4096, 11008),
       t('mlp.up_proj', 4096, 11008),
       t('mlp.down_proj', 11008, 4096),
