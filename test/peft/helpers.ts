@@ -1,4 +1,8 @@
 /** Shared fixtures for the adapter tests: a small model, a seeded input, a training step, float64 checks. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
 import { Linear } from '../../src/nn/linear.ts';
 import { Module, ModuleList } from '../../src/nn/module.ts';
 import { tf } from '../../src/tf/backend.ts';
@@ -89,4 +93,20 @@ export function trainStep(
     opt.applyGradients(grads);
     return value.dataSync()[0]!;
   });
+}
+
+/**
+ * A maker of fresh temporary folders named `<prefix>…`; every folder it made is removed after the calling
+ * file's tests (call it at a test file's top level).
+ */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
 }

@@ -5,17 +5,16 @@
  * target_modules, use_rslora, rank_pattern, peft_type "LORA"; tensors base_model.model.<module>.lora_A.weight
  * r × d_in and lora_B.weight d_out × r, ΔW_torch = lora_alpha / r · B·A).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/errors.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
 import { Linear } from '../../src/nn/linear.ts';
 import { Module } from '../../src/nn/module.ts';
 import { CONFIG_FILE, loadPeftModel, PeftModel, saveAdapter, WEIGHTS_FILE } from '../../src/peft/index.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
-import { maxDiff, randn, Tiny } from './helpers.ts';
+import { maxDiff, randn, Tiny, tempDirs } from './helpers.ts';
 
 const [D_IN, D_OUT, R] = [12, 7, 3];
 class One extends Module {
@@ -29,17 +28,9 @@ class One extends Module {
   }
 }
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'qpeft-peft-schema-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = tempDirs('qpeft-peft-schema-');
 beforeAll(async () => {
   await initBackend('wasm');
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /** x · ΔW from PEFT-layout factors, in float64 loops: ΔW_torch[o][i] = s · Σ_k B[o][k] · A[k][i]. */

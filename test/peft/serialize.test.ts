@@ -1,9 +1,8 @@
 /** Save / load / LoRA export: file layout, exact reload, clear errors on bad files, ΔW rebuilt from the export. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError } from '../../src/errors.ts';
 import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import {
@@ -18,19 +17,11 @@ import {
 import { parseQasm } from '../../src/qasm/index.ts';
 import { columns, subspaceColumns } from '../../src/sim/simulate.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
-import { maxDiff, randn, Tiny, trainStep } from './helpers.ts';
+import { maxDiff, randn, Tiny, tempDirs, trainStep } from './helpers.ts';
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'qpeft-ser-'));
-  dirs.push(d);
-  return d;
-};
+const tmp = tempDirs('qpeft-ser-');
 beforeAll(async () => {
   await initBackend('wasm');
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /** A trained adapter (a few steps so that nothing is at its initial value). */
