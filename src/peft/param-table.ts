@@ -4,6 +4,7 @@
  * for the whole model, from the closed forms of `param-counts.ts` and `factor.ts`.
  */
 import { describe, InputError } from '../errors.ts';
+import { type Align, formatTable } from '../util/table.ts';
 import { factorParamCount } from './factor.ts';
 import { MODEL_SHAPES, type ModelShape } from './model-shapes.ts';
 import { lieParamCount, loraParamCount } from './param-counts.ts';
@@ -101,12 +102,12 @@ const human = (n: number) =>
 /** The table as GitHub markdown, with the paper's reported counts (if any) under it. */
 export function paramTableMarkdown(table: ParamTable): string {
   const head = ['matrix', ...table.columns.map((c) => c.title)];
+  // counts print as 37.0k / 1.23M, which the renderer's auto-alignment would not take for numbers
+  const align: Align[] = head.map((_, j) => (j === 0 ? 'left' : 'right'));
   const lines = [
     `**${table.model.title}**, K = ${table.rank}`,
     '',
-    `| ${head.join(' | ')} |`,
-    `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...table.rows.map((r) => `| ${r.label} | ${r.counts.map(human).join(' | ')} |`),
+    formatTable([head, ...table.rows.map((r) => [r.label, ...r.counts.map(human)])], 'markdown', { align }),
   ];
   const paper = table.model.paper;
   lines.push(
