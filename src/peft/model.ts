@@ -60,7 +60,7 @@ export function matchTargets(model: Module, target: TargetModules, field = 'targ
   const out = linears.map(([n]) => n).filter((n) => n !== '' && matches(n));
   if (model instanceof LayersModule && Array.isArray(target)) {
     for (const [n, cls] of model.nonTargetLayers()) {
-      if ((target as readonly string[]).some((t) => n === t || n.endsWith(`.${t}`)))
+      if (matches(n))
         throw new AdapterError(
           `${field}: ${n} is a ${cls} layer, which cannot carry an adapter; ${cls === 'DepthwiseConv2D' ? 'a depthwise kernel is C independent k×k filters (k²·C scalars, block-diagonal as a matrix), too small and too structured for a low-rank or circuit factorisation: target the 1×1 (pointwise) conv2d layers beside it' : 'adapters go on dense and conv2d (channelsLast) layers'}`,
         );
