@@ -31,6 +31,7 @@ import { encodeSafetensors, loadSafetensors, SafetensorsError, type StTensor } f
 import type { Linear } from '../nn/linear.ts';
 import type { Module } from '../nn/module.ts';
 import { tf } from '../tf/backend.ts';
+import { transposeData } from '../util/matrix.ts';
 import type { LayersModule } from './layers-model.ts';
 import { getPeftModel, matchTargets, type PeftModel } from './model.ts';
 import { exportAdapterQasm } from './qasm-link.ts';
@@ -226,10 +227,7 @@ function loraToNative(weights: Record<string, StTensor>, saved: ReadConfig): Rec
   const out: Record<string, StTensor> = {};
   const transpose = (t: StTensor): StTensor => {
     const [rows, cols] = t.shape as [number, number];
-    const src = t.data as Float32Array;
-    const data = new Float32Array(rows * cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[j * rows + i] = src[i * cols + j]!;
-    return { ...t, shape: [cols, rows], data };
+    return { ...t, shape: [cols, rows], data: transposeData(t.data as Float32Array, rows, cols) };
   };
   for (const [key, t] of Object.entries(weights)) {
     const m = /^(base_model\.model\..+)\.lora_(A|B)\.weight$/.exec(key);
