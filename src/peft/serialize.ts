@@ -375,14 +375,12 @@ function readWeights(
 }
 
 /**
-/**
  * Load a saved adapter into `peft` under `adapterName` (default: the saved name's usual `default`). On any
  * failure `peft` is left as it was: the half-added adapter is deleted and the base's flags are restored.
  */
 export function loadAdapter(peft: PeftModel, dir: string, adapterName = 'default'): void {
   const saved = readAdapterConfig(dir);
-  const def = getMethod(saved.method);
-  const config = def.normalize(savedConfig(def, saved, dir));
+  const config = normalizedAdapterConfig(saved, dir);
   checkTargets(peft.model, config, saved, dir);
   const flags = trainableFlags(peft.model);
   peft.addAdapter(adapterName, config);
@@ -413,8 +411,7 @@ export function loadPeftModel(
   adapterName = 'default',
 ): PeftModel<Module> {
   const saved = readAdapterConfig(dir);
-  const def = getMethod(saved.method);
-  const config = def.normalize(savedConfig(def, saved, dir));
+  const config = normalizedAdapterConfig(saved, dir);
   // a Module is checked before any adapter is built; a tf.LayersModel once getPeftModel has wrapped it
   const base = model instanceof tf.LayersModel ? null : model;
   if (base) checkTargets(base, config, saved, dir);
