@@ -235,8 +235,8 @@ export class LayerLinear extends Linear {
 
   /** Register the adapter variables under this module as weights of the tfjs layer (see `AdapterWeight`). */
   syncLayerWeights(): void {
+    this.syncLayerWeightsEmpty();
     const l = internals(this.layer);
-    l._trainableWeights = l._trainableWeights.filter((w) => !this.registered.includes(w as AdapterWeight));
     this.registered = this.namedParameters()
       .filter(([n]) => n !== 'weight' && n !== 'bias')
       .map(([n, v]) => new AdapterWeight(v, `${l.name}/${n.replace(/\./g, '/')}`));
