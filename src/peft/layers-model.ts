@@ -364,8 +364,7 @@ export class LayersModule extends Module {
   /** Register adapter variables as tfjs layer weights and refresh a compiled model's trainable list. */
   sync(): void {
     for (const l of this.linears) l.syncLayerWeights();
-    const m = this.layersModel as unknown as { collectedTrainableWeights?: tf.LayerVariable[] | null };
-    if (m.collectedTrainableWeights != null) m.collectedTrainableWeights = this.layersModel.trainableWeights;
+    this.refreshCompiled();
   }
 
   /** Undo everything the wrap did: calls, batch-norm patches, trainable flags, `save`. */
@@ -381,6 +380,11 @@ export class LayersModule extends Module {
     const self = this.layersModel as unknown as { save?: unknown; __qpeftWrapped?: boolean };
     delete self.save;
     delete self.__qpeftWrapped;
+    this.refreshCompiled();
+  }
+
+  /** A compiled model caches its trainable weights: recollect them after the set changed. */
+  private refreshCompiled(): void {
     const m = this.layersModel as unknown as { collectedTrainableWeights?: tf.LayerVariable[] | null };
     if (m.collectedTrainableWeights != null) m.collectedTrainableWeights = this.layersModel.trainableWeights;
   }
