@@ -31,6 +31,7 @@ import { tf } from '../tf/backend.ts';
 import { openCheckpoint } from '../train/checkpoint.ts';
 import { runLength, train } from '../train/engine.ts';
 import { ACCURACY, type Task } from '../train/task.ts';
+import { gatherLabels } from '../train/tasks.ts';
 import { FINETUNE_CHECKPOINT, FINETUNE_RESULT, type FinetuneResult, runRecord } from './finetune.ts';
 import {
   adapterConfig,
@@ -260,15 +261,13 @@ export function mobilenetTask(
   seed: number,
   peak: { bytes: number },
 ): Task {
-  const labelsOf = (set: Split, idx: ArrayLike<number>) =>
-    Int32Array.from({ length: idx.length }, (_, r) => set.labels[idx[r]!]!);
   return {
     metric: ACCURACY,
     batches: (epoch, batchSize) => batchOrder(train.labels.length, batchSize, seed * 1000 + epoch),
     loss(batch, stats) {
       const logits = forward(rows(train.x, batch), true) as tf.Tensor2D;
       peak.bytes = Math.max(peak.bytes, tf.memory().numBytes);
-      const labels = labelsOf(train, batch);
+      const labels = gatherLabels(train, batch);
       if (stats) {
         stats.correct += correctCount(logits, labels);
         stats.count += batch.length;

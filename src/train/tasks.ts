@@ -181,7 +181,8 @@ function imageTask(
   };
 }
 
-function gatherLabels(set: { labels: Int32Array }, idx: ArrayLike<number>): Int32Array {
+/** The labels of examples `idx` of a set, in batch order. */
+export function gatherLabels(set: { labels: Int32Array }, idx: ArrayLike<number>): Int32Array {
   return Int32Array.from({ length: idx.length }, (_, i) => set.labels[idx[i]!]!);
 }
 
