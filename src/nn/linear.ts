@@ -7,6 +7,7 @@
 
 import { describe, InputError } from '../errors.ts';
 import { tf } from '../tf/backend.ts';
+import { linear } from '../tf/fused-ops.ts';
 import { Module } from './module.ts';
 
 /** Maps (input, base output, layer) to the layer's output; installed by the PEFT model. */
@@ -66,13 +67,7 @@ export class Linear extends Module {
 
   /** The frozen layer alone: x·W + b over the last axis of x (any leading shape). */
   baseForward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const lead = x.shape.slice(0, -1);
-      const x2 = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
-      let y: tf.Tensor = tf.matMul(x2, this.weight as tf.Tensor2D);
-      if (this.bias) y = tf.add(y, this.bias);
-      return y.reshape([...lead, this.outFeatures]);
-    });
+    return linear(x, this.weight, this.bias);
   }
 
   /**

@@ -7,7 +7,8 @@
  * addon and the library are present (native-matmul.ts; `QPEFT_BLAS=0` keeps XNNPACK). Starting a backend
  * also installs the rank-2 `matMul` gradient that keeps XNNPACK off its naive transposed loop
  * (fast-matmul.ts), the batch-norm gradient without full-size tiles (fast-batchnorm.ts), the
- * convolution-gradient kernels wasm lacks (wasm-conv-grads.ts) and wasm's shared Identity/Cast (wasm-share.ts).
+ * convolution-gradient kernels wasm lacks (wasm-conv-grads.ts), wasm's shared Identity/Cast (wasm-share.ts)
+ * and the fused layer norm / GELU / attention kernels the transformer models use (fused-ops.ts).
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, InputError } from '../errors.ts';
 import { installFastBatchNormGradient } from './fast-batchnorm.ts';
 import { installFastMatMulGradient } from './fast-matmul.ts';
+import { installFusedKernels } from './fused-ops.ts';
 import { installNativeMatMul, nativeMatMulDescription } from './native-matmul.ts';
 import { installWasmConvGradients } from './wasm-conv-grads.ts';
 import { installSharedCopies } from './wasm-share.ts';
@@ -134,12 +136,13 @@ async function dropProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
 
 /**
  * The gradients and kernels every start installs (each idempotent); on wasm also the shared `Identity`/`Cast`
- * (wasm-share.ts) and OpenBLAS's matMul (native-matmul.ts).
+ * (wasm-share.ts), OpenBLAS's matMul (native-matmul.ts) and the fused transformer kernels.
  */
 function installKernels(threads: number): void {
   if (tf.getBackend() === 'wasm') {
     installSharedCopies();
     installNativeMatMul(threads);
+    installFusedKernels();
   }
   installFastMatMulGradient();
   installFastBatchNormGradient();

@@ -17,39 +17,9 @@
  * Off switch: `QPEFT_BLAS=0` (or no OpenBLAS / no addon) keeps tfjs's kernel; `describeBackend()` names the
  * library when it is in use.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-
-const require = createRequire(import.meta.url);
-
-/** What the addon exports (native/blas/qpeft_blas.c). */
-interface BlasAddon {
-  load(candidates: string[]): string | null;
-  threads(n: number): number;
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    batch: number,
-    m: number,
-    n: number,
-    k: number,
-    a: Float32Array,
-    strideA: number,
-    b: Float32Array,
-    strideB: number,
-    c: Float32Array,
-  ): void;
-}
-
-/** The parts of tfjs-backend-wasm's `BackendWasm` this kernel reads. */
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
+import { type NativeAddon, nativeAddon, nativeAddonStatus } from './native-addon.ts';
+import { heapF32, type WasmBackendLike } from './wasm-heap.ts';
 
 /** Where OpenBLAS lives on Debian (threaded build first) and the loader's own search as a fallback. */
 const LIBRARIES = [
@@ -59,49 +29,27 @@ const LIBRARIES = [
   'libopenblas.so',
 ];
 
-const ADDON = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'native',
-  'blas',
-  'build',
-  'Release',
-  'qpeft_blas.node',
-);
-
-let addon: BlasAddon | null = null;
+let addon: NativeAddon | null = null;
 let installedThreads = 0;
 
 /** Why the native matMul is not in use (for `describeBackend` and tests), or null when it is. */
 let unavailable: string | null = 'not started';
 
-function loadAddon(): BlasAddon | null {
+function loadAddon(): NativeAddon | null {
   if (process.env.QPEFT_BLAS === '0') {
     unavailable = 'QPEFT_BLAS=0';
     return null;
   }
-  if (!existsSync(ADDON)) {
-    unavailable = `the addon is not built (${path.relative(process.cwd(), ADDON)}; npm ci builds it with node-gyp)`;
+  const a = nativeAddon();
+  if (!a) {
+    unavailable = nativeAddonStatus();
     return null;
   }
-  try {
-    const a = require(ADDON) as BlasAddon;
-    if (a.load(LIBRARIES) === null) {
-      unavailable = 'OpenBLAS was not found (apt-get install libopenblas0-pthread)';
-      return null;
-    }
-    return a;
-  } catch (e) {
-    unavailable = `the addon did not load: ${(e as Error).message.split('\n')[0]}`;
+  if (a.load(LIBRARIES) === null) {
+    unavailable = 'OpenBLAS was not found (apt-get install libopenblas0-pthread)';
     return null;
   }
-}
-
-function heapF32(backend: WasmBackendLike, info: tf.TensorInfo, size: number): Float32Array {
-  const data = backend.dataIdMap.get(info.dataId);
-  if (!data) throw new Error('native matMul: a tensor is not on the wasm heap');
-  return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, size);
+  return a;
 }
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

@@ -10,6 +10,7 @@
  */
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
+import { lowRankUpdate } from '../../tf/fused-ops.ts';
 import { createRng } from '../../util/random.ts';
 import { AdapterLayer, type LoraFactors, loraFactorsFromTensors } from '../adapter.ts';
 import { loraParamCount } from '../param-counts.ts';
@@ -60,10 +61,7 @@ export class LoraLayer extends AdapterLayer {
   }
 
   override apply(x: tf.Tensor2D, base: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const h = tf.matMul(x, this.loraDown as tf.Tensor2D).mul(this.scaling);
-      return base.add(tf.matMul(h, this.loraUp as tf.Tensor2D)) as tf.Tensor2D;
-    });
+    return lowRankUpdate(x, base, this.loraDown as tf.Tensor2D, this.loraUp as tf.Tensor2D, this.scaling);
   }
 
   override deltaWeight(): tf.Tensor2D {
