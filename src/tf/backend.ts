@@ -6,7 +6,8 @@
  * `threads` option chooses, `1` is the single-threaded build. On wasm, products run on OpenBLAS where the
  * addon and the library are present (native-matmul.ts; `QPEFT_BLAS=0` keeps XNNPACK). Starting a backend
  * also installs the rank-2 `matMul` gradient that keeps XNNPACK off its naive transposed loop
- * (fast-matmul.ts), the batch-norm gradient without full-size tiles (fast-batchnorm.ts), the
+ * (fast-matmul.ts), mean/sum gradients without JavaScript arrays of ones (fast-reductions.ts), the
+ * batch-norm gradient without full-size tiles (fast-batchnorm.ts), the
  * convolution-gradient kernels wasm lacks (wasm-conv-grads.ts), wasm's shared Identity/Cast (wasm-share.ts)
  * and the fused layer norm / GELU / attention kernels the transformer models use (fused-ops.ts).
  */
@@ -17,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, InputError } from '../errors.ts';
 import { installFastBatchNormGradient } from './fast-batchnorm.ts';
 import { installFastMatMulGradient } from './fast-matmul.ts';
+import { installFastReductionGradients } from './fast-reductions.ts';
 import { installFusedKernels } from './fused-ops.ts';
 import { installNativeMatMul, nativeMatMulDescription } from './native-matmul.ts';
 import { installWasmConvGradients } from './wasm-conv-grads.ts';
@@ -145,6 +147,7 @@ function installKernels(threads: number): void {
     installFusedKernels();
   }
   installFastMatMulGradient();
+  installFastReductionGradients();
   installFastBatchNormGradient();
   installWasmConvGradients();
 }
