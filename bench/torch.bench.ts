@@ -7,7 +7,8 @@
  * - Layer step: a frozen 1024×1024 linear over B = 4096 tokens, loss mean(y²), SGD: LoRA r = 8 and
  *   Quantum-PEFT K = 8 (two-design, L = 2; PyTorch builds P and Q with autograd through its own statevector).
  * - ViT step: the shipped ViT (checkpoints/vit-fashion-mnist, rebuilt in PyTorch by python/qpeft_torch.py),
- *   batch 32, LoRA r = 4 on every attention query/value, cross-entropy, SGD.
+ *   batch 32, LoRA r = 4 on every attention query/value, cross-entropy, SGD; once on the fused kernels
+ *   (src/tf/fused-ops.ts) and once on tfjs's composite ops, each against a PyTorch step of the same round.
  *
  * Goals: LoRA layer step qpeft/PyTorch ≤ 1.2; Quantum-PEFT/LoRA in qpeft ≤ 1.05; ViT step qpeft/PyTorch ≤ 1.0.
  * Skipped with the reason printed when /usr/bin/python3 cannot import torch (bash scripts/setup-apt.sh).
@@ -23,6 +24,7 @@ import { Linear } from '../src/nn/linear.ts';
 import { Module } from '../src/nn/module.ts';
 import { PeftModel } from '../src/peft/index.ts';
 import { backendThreads, describeBackend, initBackend, tf } from '../src/tf/backend.ts';
+import { fusedKernelsActive, useFusedKernels } from '../src/tf/fused-ops.ts';
 
 const PYTHON = '/usr/bin/python3';
 const [B, D, K, L] = [4096, 1024, 8, 2];
@@ -115,11 +117,23 @@ export default async function torchBench(): Promise<void> {
     console.log(`qpeft: tfjs ${describeBackend()}; PyTorch ${info.torch} with ${info.threads} thread(s)`);
     if (info.blas) console.log(`PyTorch BLAS: ${info.blas}`);
     const x = tf.randomNormal([B, D], 0, 1, 'float32', 7) as tf.Tensor2D;
+    const vit = vitStep();
+    const fused = fusedKernelsActive();
     const ours: Record<string, () => void> = {
       lora: layerStep({ method: 'lora', r: K, loraAlpha: K, targetModules: ['layer'] }, x),
       'quantum-peft': layerStep({ method: 'quantum-peft', rank: K, layers: L, targetModules: ['layer'] }, x),
-      vit: vitStep(),
+      vit,
     };
+    // The same ViT step on tfjs's composite ops (what QPEFT_FUSED=0 runs), timed in the same rounds.
+    if (fused)
+      ours['vit-composite'] = () => {
+        useFusedKernels(false);
+        try {
+          vit();
+        } finally {
+          useFusedKernels(true);
+        }
+      };
     await py.ask({ cmd: 'layer', method: 'lora', B, d: D, K, L });
     await py.ask({ cmd: 'layer', method: 'quantum-peft', B, d: D, K, L });
     await py.ask({ cmd: 'vit', batch: 32, r: 4 });
@@ -131,7 +145,7 @@ export default async function torchBench(): Promise<void> {
         const t0 = performance.now();
         ours[n]!();
         const ms = performance.now() - t0;
-        const torchMs = (await py.ask({ cmd: 'step', name: n })).ms as number;
+        const torchMs = (await py.ask({ cmd: 'step', name: n === 'vit-composite' ? 'vit' : n })).ms as number;
         if (r >= 0) {
           tq[n]!.push(ms);
           tt[n]!.push(torchMs);
@@ -152,6 +166,8 @@ export default async function torchBench(): Promise<void> {
     row(`layer B=${B} d=${D}: LoRA r=${K}`, 'lora');
     row(`layer B=${B} d=${D}: Quantum-PEFT K=${K} L=${L}`, 'quantum-peft');
     row('ViT (shipped) batch 32: LoRA r=4 query/value', 'vit');
+    if (fused) row('  same, composite ops (QPEFT_FUSED=0)', 'vit-composite');
+    else console.log('  (fused kernels inactive: the ViT row above ran the composite ops)');
     const qp = median(tq['quantum-peft']!) / median(tq.lora!);
     const qpTorch = median(tt['quantum-peft']!) / median(tt.lora!);
     console.log(

@@ -6,6 +6,7 @@
 import { InputError } from '../../errors.ts';
 import type { Linear } from '../../nn/linear.ts';
 import { tf } from '../../tf/backend.ts';
+import { lowRankUpdate } from '../../tf/fused-ops.ts';
 import { AdapterLayer, type LoraFactors, loraFromFactors } from '../adapter.ts';
 
 export abstract class OrthogonalFactorLayer extends AdapterLayer {
@@ -33,9 +34,10 @@ export abstract class OrthogonalFactorLayer extends AdapterLayer {
   override apply(x: tf.Tensor2D, base: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const [p, q] = this.factors();
-      const h = tf.matMul(x, p).mul(this.lambda.mul(this.alpha));
-      // Qᵀ as a small explicit transpose: a plain [B, K]·[K, d_out] matMul is faster on wasm than transposeB
-      return base.add(tf.matMul(h, q.transpose())) as tf.Tensor2D;
+      // P·diag(αλ) and Qᵀ are d×K: scaling and transposing them is nothing next to the B×d products, and
+      // the update then runs as LoRA's does, one fused low-rank kernel (src/tf/fused-ops.ts).
+      const down = p.mul(this.lambda.mul(this.alpha)) as tf.Tensor2D;
+      return lowRankUpdate(x, base, down, q.transpose(), 1);
     });
   }
 
