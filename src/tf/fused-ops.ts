@@ -1,26 +1,28 @@
 /**
- * Fused transformer ops for the wasm backend: layer normalisation, GELU and the attention core
- * (softmax(q·kᵀ/√d_h)·v over heads) as one kernel forward and one kernel backward each, with closed-form
- * gradients.
+ * Fused ops for the wasm backend: layer normalisation, GELU, the attention core (softmax(q·kᵀ/√d_h)·v over
+ * heads), the dense layer x·W + b and LoRA's low-rank update base + s·(x·A)·B, each one kernel forward and
+ * one per needed gradient backward, with closed-form gradients.
  *
  * Why: a training step of the shipped ViT (width 64, batch 32) ran ~1,630 tfjs kernels, and at that width
  * the engine's per-kernel work (tape node, saved-tensor clones, shape checks) cost more than the arithmetic:
  * PyTorch took 43 ms for the step, qpeft 107 (`npm run bench -- torch`, one thread). Built from tfjs's
  * primitives a layer norm is ~10 kernels forward and ~25 backward (two `moments`, whose gradient builds
- * a JavaScript array of ones per call), GELU 7 and ~15, the attention core with its head split 10 and ~20.
+ * a JavaScript array of ones per call), GELU 7 and ~15, the attention core with its head split 10 and ~20,
+ * a dense layer 4 and ~6 (reshapes, bias add), a LoRA update 4 and ~8. With these ops the step runs 464
+ * kernels.
  *
  * How: the arithmetic is C in the native addon (native/blas/qpeft_blas.c): this machine's V8 runs such loops
  * ~8× slower than gcc's code (4.7 vs 0.6 ns per element of GELU's polynomial, measured), and wasm's own
  * elementwise kernels would bring the kernel count back. The kernels work in place on the wasm heap (views
- * made after the outputs are allocated, because allocating can grow the heap); row statistics accumulate in
- * double. The attention products run on OpenBLAS per batch and head, addressing the heads inside
- * `[B, T, D]` through the leading dimension (no transposes); the softmax probabilities are a second
- * output, saved for the backward pass. Where a kernel cannot run — another backend, no addon, a non-float32
- * input, the attention core without OpenBLAS — each op computes the same function from tfjs's primitives
- * (the `…Composite` functions below), so callers need not care which path runs. `QPEFT_FUSED=0` keeps the
- * composite ops everywhere.
+ * made after the outputs are allocated, because allocating can grow the heap). Products run on OpenBLAS;
+ * the attention core's per batch and head, addressing the heads inside `[B, T, D]` through the leading
+ * dimension (no transposes), with the softmax probabilities kept as a second output for the backward pass.
+ * Where a kernel cannot run — another backend, no addon, no OpenBLAS for the ops with products, a
+ * non-float32 input — each op computes the same function from tfjs's primitives (the `…Composite`
+ * functions), so callers need not care which path runs. `QPEFT_FUSED=0` keeps the composite ops everywhere.
  */
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.ts';
 import { type NativeAddon, nativeAddon } from './native-addon.ts';
 import { nativeMatMulActive } from './native-matmul.ts';
 import { heapF32, type WasmBackendLike } from './wasm-heap.ts';
@@ -68,6 +70,17 @@ export function useFusedKernels(on: boolean): boolean {
 
 const allFloat32 = (...xs: tf.Tensor[]) => xs.every((x) => x.dtype === 'float32');
 
+const shapeText = (t: tf.Tensor) => `[${t.shape.join(', ')}]`;
+
+/** An `InputError` naming the op, what it expected and the shapes it got, unless `ok`. */
+function expectShapes(ok: boolean, op: string, expected: string, got: Record<string, tf.Tensor>): void {
+  if (ok) return;
+  const given = Object.entries(got)
+    .map(([k, t]) => `${k} ${shapeText(t)}`)
+    .join(', ');
+  throw new InputError(`${op} expects ${expected}, got ${given}`);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Layer normalisation over the last axis.
 
@@ -84,6 +97,13 @@ export function layerNormComposite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tens
  * last dimension): one kernel forward and one backward on wasm, else `layerNormComposite`.
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const d = x.shape.at(-1);
+  expectShapes(
+    x.rank >= 1 && gamma.rank === 1 && beta.rank === 1 && gamma.shape[0] === d && beta.shape[0] === d,
+    'layerNorm',
+    'gamma and beta of shape [d] for x [..., d]',
+    { x, gamma, beta },
+  );
   if (!fusedKernelsActive() || !allFloat32(x, gamma, beta) || x.size === 0)
     return layerNormComposite(x, gamma, beta, eps);
   return tf
@@ -211,6 +231,17 @@ export function attention(
   heads: number,
   causal: boolean,
 ): tf.Tensor {
+  const [b, t, dim] = q.shape;
+  expectShapes(
+    q.rank === 3 &&
+      Number.isInteger(heads) &&
+      heads >= 1 &&
+      dim! % heads === 0 &&
+      [k, v].every((y) => y.rank === 3 && y.shape[0] === b && y.shape[1] === t && y.shape[2] === dim),
+    'attention',
+    `q, k, v of one shape [batch, tokens, heads·d_h] with ${heads} heads`,
+    { q, k, v },
+  );
   if (!fusedKernelsActive() || !nativeMatMulActive() || !allFloat32(q, k, v) || q.size === 0)
     return attentionComposite(q, k, v, heads, causal);
   const [ctx, probs] = tf.engine().runKernel(ATTENTION, { q, k, v }, {
@@ -298,6 +329,15 @@ export function linearComposite(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | nu
  * `linearComposite`.
  */
 export function linear(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+  expectShapes(
+    x.rank >= 1 &&
+      w.rank === 2 &&
+      x.shape.at(-1) === w.shape[0] &&
+      (bias === null || (bias.rank === 1 && bias.shape[0] === w.shape[1])),
+    'linear',
+    'x [..., d_in], W [d_in, d_out] and bias [d_out]',
+    { x, W: w, ...(bias ? { bias } : {}) },
+  );
   if (
     !fusedKernelsActive() ||
     !nativeMatMulActive() ||
@@ -417,6 +457,19 @@ export function lowRankUpdate(
   up: tf.Tensor2D,
   scaling: number,
 ): tf.Tensor2D {
+  expectShapes(
+    x.rank === 2 &&
+      base.rank === 2 &&
+      down.rank === 2 &&
+      up.rank === 2 &&
+      x.shape[1] === down.shape[0] &&
+      down.shape[1] === up.shape[0] &&
+      base.shape[0] === x.shape[0] &&
+      base.shape[1] === up.shape[1],
+    'lowRankUpdate',
+    'x [rows, d_in], base [rows, d_out], down [d_in, r], up [r, d_out]',
+    { x, base, down, up },
+  );
   if (
     !fusedKernelsActive() ||
     !nativeMatMulActive() ||

@@ -412,3 +412,29 @@ describe.skipIf(!active)('fused ops on wasm (values, gradients, paths)', () => {
     expect(() => a.gelu(-1, buf(1), buf(1))).toThrow(/integers/);
   });
 });
+
+describe('fused ops: shapes are checked before any kernel runs (on every path)', () => {
+  it('names the op, what it expected and the shapes given', () => {
+    const z = (...shape: number[]) => tf.zeros(shape);
+    expect(() => layerNorm(z(2, 8), z(4), z(8), 1e-5)).toThrow(
+      /layerNorm expects gamma and beta of shape \[d\] for x \[\.\.\., d\], got x \[2, 8\], gamma \[4\], beta \[8\]/,
+    );
+    expect(() => attention(z(2, 3, 6), z(2, 3, 6), z(2, 3, 6), 4, false)).toThrow(
+      /attention expects .* with 4 heads/,
+    );
+    expect(() => attention(z(2, 3, 6), z(2, 4, 6), z(2, 3, 6), 2, false)).toThrow(/k \[2, 4, 6\]/);
+    expect(() => linear(z(3, 5), z(4, 2), null)).toThrow(
+      /linear expects x \[\.\.\., d_in\], W \[d_in, d_out\]/,
+    );
+    expect(() => linear(z(3, 4), z(4, 2), z(3))).toThrow(/bias \[3\]/);
+    expect(() =>
+      lowRankUpdate(
+        z(3, 4) as tf.Tensor2D,
+        z(3, 5) as tf.Tensor2D,
+        z(4, 2) as tf.Tensor2D,
+        z(3, 5) as tf.Tensor2D,
+        1,
+      ),
+    ).toThrow(/lowRankUpdate expects .* up \[3, 5\]/);
+  });
+});
