@@ -7,9 +7,9 @@
  * addon and the library are present (native-matmul.ts; `QPEFT_BLAS=0` keeps XNNPACK). Starting a backend
  * also installs the rank-2 `matMul` gradient that keeps XNNPACK off its naive transposed loop
  * (fast-matmul.ts), mean/sum gradients without JavaScript arrays of ones (fast-reductions.ts), the
- * batch-norm gradient without full-size tiles (fast-batchnorm.ts), the
- * convolution-gradient kernels wasm lacks (wasm-conv-grads.ts), wasm's shared Identity/Cast (wasm-share.ts)
- * and the fused layer norm / GELU / attention kernels the transformer models use (fused-ops.ts).
+ * batch-norm gradient without full-size tiles (fast-batchnorm.ts), the convolution-gradient kernels wasm
+ * lacks (wasm-conv-grads.ts), wasm's shared Identity/Cast (wasm-share.ts) and the fused kernels of the dense
+ * layer, LoRA update, layer norm, GELU and attention core (fused-ops.ts; the addon, `QPEFT_FUSED=0` off).
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
