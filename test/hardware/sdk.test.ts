@@ -191,14 +191,11 @@ class Simulator:
         p = (psi ** 2).reshape(-1)
         p = p / p.sum()
         draws = self.rng.choice(len(p), size=repetitions, p=p)
-        # the integer of the measured qubits in measure order, first most significant
-        values = []
-        for d in draws:
-            bits = [(d >> (n - 1 - q)) & 1 for q in measured]
-            v = 0
-            for b in bits:
-                v = 2 * v + int(b)
-            values.append(v)
+        # the integer of the measured qubits in measure order, first most significant (qubit q is bit
+        # n-1-q of a draw); whole arrays at once, as a per-shot Python loop takes seconds at 1e5 shots
+        shifts = n - 1 - np.array(measured)
+        weights = 1 << np.arange(len(measured) - 1, -1, -1)
+        values = (((draws[:, None] >> shifts[None, :]) & 1) @ weights).tolist()
         return _Result(values)
 `;
 
