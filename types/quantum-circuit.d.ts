@@ -9,6 +9,8 @@ declare module 'quantum-circuit' {
     appendGate(gateName: string, wires: number | number[], options?: { params?: Record<string, number | string> }): void;
     numCols(): number;
     run(initialValues?: number[], options?: Record<string, unknown>): void;
+    /** After `run`: the nonzero amplitudes, keyed by the little-endian basis index (wire 0 = bit 0). */
+    state: Record<string, Complex>;
     stateAsArray(onlyPossible?: boolean, skipItems?: number, blockSize?: number, options?: Record<string, unknown>): { index: number; amplitude: Complex; probability: number }[];
     circuitMatrix(endianness?: 'big' | 'little'): Complex[][];
     importQASM(input: string, errorCallback?: (errors: unknown[]) => void, compatibilityMode?: boolean): void;

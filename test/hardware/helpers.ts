@@ -6,21 +6,21 @@ import { makeCircuit } from '../../src/circuit/ir.ts';
 import type { Histogram } from '../../src/hardware/counts.ts';
 import { measurementCircuit } from '../../src/hardware/measurement.ts';
 import type { MeasurementPlan } from '../../src/hardware/plan.ts';
-import { referenceMatrix } from '../helpers/reference.ts';
+import { referenceMatrix, referenceState } from '../helpers/reference.ts';
 
 /**
  * Counts proportional to the exact outcome probabilities of every plan circuit, computed by quantum-circuit
- * (a second simulator) from the IR of the measured program: round(p · 2^40) per outcome.
+ * (a second simulator) running the IR of the measured program from |0…0⟩: round(p · 2^40) per outcome.
  */
 export function exactCounts(plan: MeasurementPlan): Map<string, Histogram> {
   const out = new Map<string, Histogram>();
   for (const c of plan.circuits) {
     const f = plan.factors.find((x) => x.id === c.circuit)!;
     const meas = measurementCircuit(makeCircuit(f.circuit), c.prepared, c.setting);
-    const m = referenceMatrix(meas);
+    const m = referenceState(meas);
     const h: Histogram = new Map();
     for (let j = 0; j < m.dim; j++) {
-      const p = m.re[j * m.dim]! ** 2 + m.im[j * m.dim]! ** 2;
+      const p = m.re[j]! ** 2 + m.im[j]! ** 2;
       const n = Math.round(p * 2 ** 40);
       if (n > 0) h.set(j, n);
     }

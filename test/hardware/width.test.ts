@@ -26,9 +26,9 @@ import { PeftModel } from '../../src/peft/model.ts';
 import { loadPeftModel, saveAdapter } from '../../src/peft/serialize.ts';
 import { initBackend, tf } from '../../src/tf/backend.ts';
 import { createRng } from '../../src/util/random.ts';
-import { referenceMatrix } from '../helpers/reference.ts';
+import { quantumCircuitState, referenceMatrix } from '../helpers/reference.ts';
 import { randn, Tiny } from '../peft/helpers.ts';
-import { cli, qcMatrixOf } from '../qasm/helpers.ts';
+import { cli, qcImport } from '../qasm/helpers.ts';
 import { cleanup, exactCounts, tmp } from './helpers.ts';
 
 beforeAll(async () => {
@@ -62,8 +62,7 @@ function referenceP(plan: MeasurementPlan, rows: readonly number[], k: number): 
 
 /**
  * Counts proportional to the outcome probabilities of each WRITTEN program: its OpenQASM 2 text (final
- * measurement dropped) imported and run by quantum-circuit; the program starts in |0…0⟩, so the state is
- * the matrix's first column.
+ * measurement dropped) imported and run from |0…0⟩ by quantum-circuit's state-vector simulator.
  */
 function countsFromPrograms(plan: MeasurementPlan, programs: Map<string, string>): Map<string, Histogram> {
   const out = new Map<string, Histogram>();
@@ -73,10 +72,10 @@ function countsFromPrograms(plan: MeasurementPlan, programs: Map<string, string>
       .split('\n')
       .filter((l) => !/^\s*(measure|creg)\b/.test(l))
       .join('\n');
-    const m = qcMatrixOf(text);
+    const m = quantumCircuitState(qcImport(text));
     const h: Histogram = new Map();
-    for (let j = 0; j < m.rows; j++) {
-      const n = Math.round((m.re[j * m.rows]! ** 2 + m.im[j * m.rows]! ** 2) * 2 ** 40);
+    for (let j = 0; j < m.dim; j++) {
+      const n = Math.round((m.re[j]! ** 2 + m.im[j]! ** 2) * 2 ** 40);
       if (n > 0) h.set(j, n);
     }
     out.set(c.id, h);

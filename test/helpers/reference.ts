@@ -15,12 +15,36 @@ import {
   x,
   z,
 } from '../../src/circuit/ir.ts';
+import type QuantumCircuit from 'quantum-circuit';
 import { quantumCircuitMatrix, toQuantumCircuit } from '../../src/interop/quantum-circuit.ts';
 import { createRng } from '../../src/util/random.ts';
 
 /** quantum-circuit's little-endian matrix of a bound circuit (real and imaginary parts). */
 export function referenceMatrix(circuit: Circuit, theta?: ArrayLike<number>) {
   return quantumCircuitMatrix(toQuantumCircuit(circuit, theta));
+}
+
+/**
+ * quantum-circuit's state after running a bound circuit from |0…0⟩ (little-endian, real and imaginary
+ * parts): the first column of `referenceMatrix`, from its state-vector simulation instead of the full
+ * matrix (which costs one matrix product per gate).
+ */
+export function referenceState(circuit: Circuit, theta?: ArrayLike<number>) {
+  return quantumCircuitState(toQuantumCircuit(circuit, theta));
+}
+
+/** Run a quantum-circuit instance from |0…0⟩ and read its full-precision amplitudes (little-endian). */
+export function quantumCircuitState(qc: QuantumCircuit): { re: Float64Array; im: Float64Array; dim: number } {
+  qc.run();
+  const dim = 2 ** qc.numQubits;
+  const re = new Float64Array(dim);
+  const im = new Float64Array(dim);
+  for (const [key, v] of Object.entries(qc.state)) {
+    const i = Number(key);
+    re[i] = typeof v === 'number' ? v : v.re;
+    im[i] = typeof v === 'number' ? 0 : v.im;
+  }
+  return { re, im, dim };
 }
 
 /** A random circuit over every real gate, with `gates` gates; RY angles are parameters p0, p1, …. */
