@@ -2,6 +2,8 @@
  * Independent references for tests: quantum-circuit's matrix for our circuits, random circuits over the
  * real gate set, and small dense linear algebra written without the simulator.
  */
+
+import type QuantumCircuit from 'quantum-circuit';
 import {
   type Circuit,
   cx,
@@ -15,7 +17,6 @@ import {
   x,
   z,
 } from '../../src/circuit/ir.ts';
-import type QuantumCircuit from 'quantum-circuit';
 import { quantumCircuitMatrix, toQuantumCircuit } from '../../src/interop/quantum-circuit.ts';
 import { createRng } from '../../src/util/random.ts';
 
