@@ -428,6 +428,20 @@ static napi_value gelu_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Sizes b, t, h, dh (arguments 0-3) of the attention kernels, checked; element counts of [b, t, h*dh] and
+ * [b, h, t, t]. */
+static void attention_sizes(args_t *a, int64_t *b, int64_t *t, int64_t *h, int64_t *dh, uint64_t *n,
+                            uint64_t *np) {
+  *b = arg_int(a, 0, 0);
+  *t = arg_int(a, 1, 1);
+  *h = arg_int(a, 2, 1);
+  *dh = arg_int(a, 3, 1);
+  if (!a->failed && ((double)*b * *t * *h * *dh > 2147483647.0 || (double)*b * *h * *t * *t > 2147483647.0))
+    fail(a, "sizes too large");
+  *n = (uint64_t)(*b * *t * *h * *dh);
+  *np = (uint64_t)(*b * *h * *t * *t);
+}
+
 /*
  * attention(b, t, h, dh, causal, q, k, v, ctx, probs): q, k, v, ctx are [b, t, h*dh] (heads side by side);
  * per batch and head P = softmax(q_h k_h^T / sqrt(dh)) (row i sees columns <= i when causal), ctx_h = P v_h.
@@ -439,13 +453,12 @@ static napi_value attention(napi_env env, napi_callback_info info) {
   args_t a;
   if (!get_args(env, info, 10, argv, &a, "attention")) return NULL;
   if (sgemm == NULL) return throw_error(env, "attention: no BLAS library is loaded");
-  int64_t b = arg_int(&a, 0, 0), t = arg_int(&a, 1, 1), h = arg_int(&a, 2, 1), dh = arg_int(&a, 3, 1);
+  int64_t b, t, h, dh;
+  uint64_t n, np;
+  attention_sizes(&a, &b, &t, &h, &dh, &n, &np);
   bool causal = false;
   if (!a.failed && napi_get_value_bool(env, argv[4], &causal) != napi_ok) fail(&a, "causal must be a boolean");
   int64_t dim = h * dh;
-  uint64_t n = (uint64_t)(b * t * dim), np = (uint64_t)(b * h * t * t);
-  if (!a.failed && (dim > 2147483647 || (double)b * t * dim > 2147483647.0 || (double)b * h * t * t > 2147483647.0))
-    fail(&a, "sizes too large");
   const float *q = arg_f32(&a, 5, n), *k = arg_f32(&a, 6, n), *v = arg_f32(&a, 7, n);
   float *ctx = arg_f32(&a, 8, n), *p = arg_f32(&a, 9, np);
   if (a.failed) return NULL;
@@ -491,11 +504,10 @@ static napi_value attention_grad(napi_env env, napi_callback_info info) {
   args_t a;
   if (!get_args(env, info, 12, argv, &a, "attentionGrad")) return NULL;
   if (sgemm == NULL) return throw_error(env, "attentionGrad: no BLAS library is loaded");
-  int64_t b = arg_int(&a, 0, 0), t = arg_int(&a, 1, 1), h = arg_int(&a, 2, 1), dh = arg_int(&a, 3, 1);
+  int64_t b, t, h, dh;
+  uint64_t n, np;
+  attention_sizes(&a, &b, &t, &h, &dh, &n, &np);
   int64_t dim = h * dh;
-  uint64_t n = (uint64_t)(b * t * dim), np = (uint64_t)(b * h * t * t);
-  if (!a.failed && (dim > 2147483647 || (double)b * t * dim > 2147483647.0 || (double)b * h * t * t > 2147483647.0))
-    fail(&a, "sizes too large");
   const float *dy = arg_f32(&a, 4, n), *q = arg_f32(&a, 5, n), *k = arg_f32(&a, 6, n), *v = arg_f32(&a, 7, n),
               *p = arg_f32(&a, 8, np);
   float *dq = arg_f32(&a, 9, n), *dk = arg_f32(&a, 10, n), *dv = arg_f32(&a, 11, n);

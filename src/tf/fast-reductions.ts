@@ -29,24 +29,20 @@ function broadcastBack(
 export function installFastReductionGradients(): void {
   if (installed) return;
   installed = true;
-  tf.registerGradient({
-    kernelName: 'Mean',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const { axis } = attrs as unknown as { axis: number | number[] };
-      const axes = tf.util.parseAxisParam(axis, x.shape);
-      const reduceSize = axes.reduce((n, a) => n * x.shape[a]!, 1);
-      return { x: () => broadcastBack(dy as tf.Tensor, x, axis, reduceSize) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Sum',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const { axis } = attrs as unknown as { axis: number | number[] };
-      return { x: () => broadcastBack(dy as tf.Tensor, x, axis, null) };
-    },
-  });
+  for (const [kernelName, mean] of [
+    ['Mean', true],
+    ['Sum', false],
+  ] as const) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved as [tf.Tensor];
+        const { axis } = attrs as unknown as { axis: number | number[] };
+        const axes = tf.util.parseAxisParam(axis, x.shape);
+        const n = mean ? axes.reduce((size, a) => size * x.shape[a]!, 1) : null;
+        return { x: () => broadcastBack(dy as tf.Tensor, x, axis, n) };
+      },
+    });
+  }
 }

@@ -70,6 +70,20 @@ export function useFusedKernels(on: boolean): boolean {
 
 const allFloat32 = (...xs: tf.Tensor[]) => xs.every((x) => x.dtype === 'float32');
 
+/** One row-major product on the wasm heap, `out = op(a)·op(b)` with op(a) m×k and op(b) k×n. */
+function heapGemm(
+  wb: WasmBackendLike,
+  [transA, transB]: [boolean, boolean],
+  [m, n, k]: [number, number, number],
+  a: tf.TensorInfo | Float32Array,
+  b: tf.TensorInfo | Float32Array,
+  out: tf.TensorInfo | Float32Array,
+): void {
+  const view = (t: tf.TensorInfo | Float32Array, size: number) =>
+    t instanceof Float32Array ? t : heapF32(wb, t, size);
+  native!.gemm(transA, transB, 1, m, n, k, view(a, m * k), 0, view(b, k * n), 0, view(out, m * n));
+}
+
 const shapeText = (t: tf.Tensor) => `[${t.shape.join(', ')}]`;
 
 /** An `InputError` naming the op, what it expected and the shapes it got, unless `ok`. */
@@ -355,21 +369,8 @@ const linearKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const rows = sizeOf(x.shape) / din;
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput([...x.shape.slice(0, -1), dout], 'float32');
-  const y = heapF32(b, out, rows * dout);
-  native!.gemm(
-    false,
-    false,
-    1,
-    rows,
-    dout,
-    din,
-    heapF32(b, x, rows * din),
-    0,
-    heapF32(b, w, din * dout),
-    0,
-    y,
-  );
-  if (bias) native!.biasRows(rows, dout, heapF32(b, bias, dout), y);
+  heapGemm(b, [false, false], [rows, dout, din], x, w, out);
+  if (bias) native!.biasRows(rows, dout, heapF32(b, bias, dout), heapF32(b, out, rows * dout));
   return out;
 };
 
@@ -380,19 +381,7 @@ const linearGradXKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const rows = sizeOf(dy.shape) / dout;
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput([...dy.shape.slice(0, -1), din], 'float32');
-  native!.gemm(
-    false,
-    true,
-    1,
-    rows,
-    din,
-    dout,
-    heapF32(b, dy, rows * dout),
-    0,
-    heapF32(b, w, din * dout),
-    0,
-    heapF32(b, out, rows * din),
-  );
+  heapGemm(b, [false, true], [rows, din, dout], dy, w, out);
   return out;
 };
 
@@ -404,19 +393,7 @@ const linearGradWKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const rows = sizeOf(x.shape) / din;
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput([din, dout], 'float32');
-  native!.gemm(
-    true,
-    false,
-    1,
-    din,
-    dout,
-    rows,
-    heapF32(b, x, rows * din),
-    0,
-    heapF32(b, dy, rows * dout),
-    0,
-    heapF32(b, out, din * dout),
-  );
+  heapGemm(b, [true, false], [din, dout, rows], x, dy, out);
   return out;
 };
 
@@ -496,9 +473,9 @@ const lowRankKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const hInfo = b.makeOutput([rows, r], 'float32');
   const h = heapF32(b, hInfo, rows * r);
   const y = heapF32(b, yInfo, rows * dout);
-  native!.gemm(false, false, 1, rows, r, din, heapF32(b, x, rows * din), 0, heapF32(b, down, din * r), 0, h);
+  heapGemm(b, [false, false], [rows, r, din], x, down, h);
   for (let i = 0; i < h.length; i++) h[i]! *= scaling;
-  native!.gemm(false, false, 1, rows, dout, r, h, 0, heapF32(b, up, r * dout), 0, y);
+  heapGemm(b, [false, false], [rows, dout, r], h, up, y);
   native!.addInto(rows * dout, heapF32(b, base, rows * dout), y);
   return [yInfo, hInfo];
 };
@@ -512,19 +489,7 @@ const lowRankGradHKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput([rows, r], 'float32');
   const dh = heapF32(b, out, rows * r);
-  native!.gemm(
-    false,
-    true,
-    1,
-    rows,
-    r,
-    dout,
-    heapF32(b, dy, rows * dout),
-    0,
-    heapF32(b, up, r * dout),
-    0,
-    dh,
-  );
+  heapGemm(b, [false, true], [rows, r, dout], dy, up, dh);
   for (let i = 0; i < dh.length; i++) dh[i]! *= scaling;
   return out;
 };

@@ -21,6 +21,7 @@ import {
 } from '../../src/tf/fused-ops.ts';
 import { nativeAddon, nativeAddonStatus } from '../../src/tf/native-addon.ts';
 import { nativeMatMulActive } from '../../src/tf/native-matmul.ts';
+import { relErr } from './wasm-probe.ts';
 
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0';
 
@@ -46,16 +47,6 @@ const fill = (len: number, seed: number, scale = 1) =>
   );
 
 const f32 = (a: Float64Array, shape: number[]) => tf.tensor(Float32Array.from(a), shape);
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return num / Math.max(den, 1e-30);
-}
 
 // ---- float64 references --------------------------------------------------------------------------------
 

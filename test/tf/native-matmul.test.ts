@@ -8,7 +8,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeBackend, initBackend, tf } from '../../src/tf/backend.ts';
 import { nativeMatMulActive, nativeMatMulStatus } from '../../src/tf/native-matmul.ts';
-import { maxAbsDiff, probe, ROOT, reference } from './wasm-probe.ts';
+import { maxAbsDiff, probe, ROOT, reference, relErr } from './wasm-probe.ts';
 
 const ADDON = path.join(ROOT, 'native/blas/build/Release/qpeft_blas.node');
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0';
@@ -61,16 +61,6 @@ function refMatMul(
       }
   }
   return out;
-}
-
-function relErr(got: ArrayLike<number>, want: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return num / Math.max(den, 1e-30);
 }
 
 describe.skipIf(!active)('matMul on OpenBLAS (wasm backend)', () => {
