@@ -299,32 +299,73 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* biasRows(rows, n, bias, c): c[r][j] += bias[j] (a linear layer's bias after its product). */
-static napi_value bias_rows(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
+/*
+ * linear(rows, din, dout, x, w, bias|null, y): y = x w + bias (x rows x din, w din x dout). With a bias, y is
+ * filled with it first and the product accumulates into it (beta = 1): one pass over y fewer than adding the
+ * bias afterwards.
+ */
+static napi_value linear(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
   args_t a;
-  if (!get_args(env, info, 4, argv, &a, "biasRows")) return NULL;
-  int64_t rows = arg_int(&a, 0, 0), n = arg_int(&a, 1, 1);
-  const float *bias = arg_f32(&a, 2, (uint64_t)n);
-  float *c = arg_f32(&a, 3, (uint64_t)(rows * n));
-  if (a.failed) return NULL;
-  for (int64_t r = 0; r < rows; r++) {
-    float *restrict cr = c + r * n;
-    for (int64_t j = 0; j < n; j++) cr[j] += bias[j];
-  }
+  if (!get_args(env, info, 7, argv, &a, "linear")) return NULL;
+  if (sgemm == NULL) return throw_error(env, "linear: no BLAS library is loaded");
+  int64_t rows = arg_int(&a, 0, 0), din = arg_int(&a, 1, 1), dout = arg_int(&a, 2, 1);
+  if (!a.failed && ((double)rows * din > 2147483647.0 || (double)rows * dout > 2147483647.0 ||
+                    (double)din * dout > 2147483647.0))
+    fail(&a, "sizes too large");
+  const float *x = arg_f32(&a, 3, (uint64_t)(rows * din)), *w = arg_f32(&a, 4, (uint64_t)(din * dout));
+  napi_valuetype bias_type = napi_null;
+  if (!a.failed) napi_typeof(env, argv[5], &bias_type);
+  const float *bias = bias_type == napi_null ? NULL : arg_f32(&a, 5, (uint64_t)dout);
+  float *y = arg_f32(&a, 6, (uint64_t)(rows * dout));
+  if (a.failed || rows == 0) return NULL;
+  if (bias != NULL)
+    for (int64_t r = 0; r < rows; r++) memcpy(y + r * dout, bias, (size_t)dout * sizeof(float));
+  sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, (int)rows, (int)dout, (int)din, 1.0f, x, (int)din, w, (int)dout,
+        bias != NULL ? 1.0f : 0.0f, y, (int)dout);
   return NULL;
 }
 
-/* addInto(n, x, y): y[i] += x[i] (a residual or an adapter's base output). */
-static napi_value add_into(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+/* y[r] = base[r] + h[r] up for one row: r small (the adapter rank), vectorised over dout. */
+VECTOR_CLONES static void rank_update_rows(int64_t rows, int64_t r, int64_t dout, const float *h, const float *up,
+                                           const float *base, float *y) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float *restrict br = base + i * dout;
+    float *restrict yr = y + i * dout;
+    const float *hr = h + i * r;
+    for (int64_t j = 0; j < dout; j++) yr[j] = br[j];
+    for (int64_t k = 0; k < r; k++) {
+      const float c = hr[k];
+      const float *restrict uk = up + k * dout;
+      for (int64_t j = 0; j < dout; j++) yr[j] += c * uk[j];
+    }
+  }
+}
+
+/*
+ * lowRank(rows, din, r, dout, scaling, x, down, up, base, h, y): h = scaling x down (rows x r), y = base + h up.
+ * The second product has inner size r (the rank): as a GEMM it runs at a few GFLOP/s and needs a separate
+ * pass to add base (8.9 + 4.7 ms at 4096 x 1024, r = 8, measured); written as one streaming pass over y it
+ * reads base once and writes y once.
+ */
+static napi_value low_rank(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
   args_t a;
-  if (!get_args(env, info, 3, argv, &a, "addInto")) return NULL;
-  int64_t n = arg_int(&a, 0, 0);
-  const float *x = arg_f32(&a, 1, (uint64_t)n);
-  float *y = arg_f32(&a, 2, (uint64_t)n);
-  if (a.failed) return NULL;
-  for (int64_t i = 0; i < n; i++) y[i] += x[i];
+  if (!get_args(env, info, 11, argv, &a, "lowRank")) return NULL;
+  if (sgemm == NULL) return throw_error(env, "lowRank: no BLAS library is loaded");
+  int64_t rows = arg_int(&a, 0, 0), din = arg_int(&a, 1, 1), r = arg_int(&a, 2, 1), dout = arg_int(&a, 3, 1);
+  double scaling = 0;
+  if (!a.failed && napi_get_value_double(env, argv[4], &scaling) != napi_ok) fail(&a, "scaling must be a number");
+  if (!a.failed && ((double)rows * din > 2147483647.0 || (double)rows * dout > 2147483647.0 ||
+                    (double)din * r > 2147483647.0 || (double)r * dout > 2147483647.0))
+    fail(&a, "sizes too large");
+  const float *x = arg_f32(&a, 5, (uint64_t)(rows * din)), *down = arg_f32(&a, 6, (uint64_t)(din * r)),
+              *up = arg_f32(&a, 7, (uint64_t)(r * dout)), *base = arg_f32(&a, 8, (uint64_t)(rows * dout));
+  float *h = arg_f32(&a, 9, (uint64_t)(rows * r)), *y = arg_f32(&a, 10, (uint64_t)(rows * dout));
+  if (a.failed || rows == 0) return NULL;
+  sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, (int)rows, (int)r, (int)din, (float)scaling, x, (int)din, down, (int)r, 0.0f, h,
+        (int)r);
+  rank_update_rows(rows, r, dout, h, up, base, y);
   return NULL;
 }
 
@@ -551,9 +592,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"attention", NULL, attention, NULL, NULL, NULL, napi_default, NULL},
       {"attentionGrad", NULL, attention_grad, NULL, NULL, NULL, napi_default, NULL},
-      {"biasRows", NULL, bias_rows, NULL, NULL, NULL, napi_default, NULL},
       {"colSums", NULL, col_sums, NULL, NULL, NULL, napi_default, NULL},
-      {"addInto", NULL, add_into, NULL, NULL, NULL, napi_default, NULL},
+      {"linear", NULL, linear, NULL, NULL, NULL, napi_default, NULL},
+      {"lowRank", NULL, low_rank, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -369,8 +369,15 @@ const linearKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const rows = sizeOf(x.shape) / din;
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput([...x.shape.slice(0, -1), dout], 'float32');
-  heapGemm(b, [false, false], [rows, dout, din], x, w, out);
-  if (bias) native!.biasRows(rows, dout, heapF32(b, bias, dout), heapF32(b, out, rows * dout));
+  native!.linear(
+    rows,
+    din,
+    dout,
+    heapF32(b, x, rows * din),
+    heapF32(b, w, din * dout),
+    bias ? heapF32(b, bias, dout) : null,
+    heapF32(b, out, rows * dout),
+  );
   return out;
 };
 
@@ -471,12 +478,19 @@ const lowRankKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as WasmBackendLike;
   const yInfo = b.makeOutput([rows, dout], 'float32');
   const hInfo = b.makeOutput([rows, r], 'float32');
-  const h = heapF32(b, hInfo, rows * r);
-  const y = heapF32(b, yInfo, rows * dout);
-  heapGemm(b, [false, false], [rows, r, din], x, down, h);
-  for (let i = 0; i < h.length; i++) h[i]! *= scaling;
-  heapGemm(b, [false, false], [rows, dout, r], h, up, y);
-  native!.addInto(rows * dout, heapF32(b, base, rows * dout), y);
+  native!.lowRank(
+    rows,
+    din,
+    r,
+    dout,
+    scaling,
+    heapF32(b, x, rows * din),
+    heapF32(b, down, din * r),
+    heapF32(b, up, r * dout),
+    heapF32(b, base, rows * dout),
+    heapF32(b, hInfo, rows * r),
+    heapF32(b, yInfo, rows * dout),
+  );
   return [yInfo, hInfo];
 };
 

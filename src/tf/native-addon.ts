@@ -53,10 +53,30 @@ export interface NativeAddon {
     dbeta: Float32Array,
   ): void;
   gelu(n: number, x: Float32Array, y: Float32Array): void;
-  /** c[r][j] += bias[j] for r < rows, j < n. */
-  biasRows(rows: number, n: number, bias: Float32Array, c: Float32Array): void;
-  /** y[i] += x[i] for i < n. */
-  addInto(n: number, x: Float32Array, y: Float32Array): void;
+  /** y = x·w + bias (x rows × din, w din × dout; bias null for none). Needs OpenBLAS loaded. */
+  linear(
+    rows: number,
+    din: number,
+    dout: number,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+  ): void;
+  /** h = scaling·x·down (rows × r), y = base + h·up (rows × dout). Needs OpenBLAS loaded. */
+  lowRank(
+    rows: number,
+    din: number,
+    r: number,
+    dout: number,
+    scaling: number,
+    x: Float32Array,
+    down: Float32Array,
+    up: Float32Array,
+    base: Float32Array,
+    h: Float32Array,
+    y: Float32Array,
+  ): void;
   /** out[j] = Σ_r x[r][j]. */
   colSums(rows: number, n: number, x: Float32Array, out: Float32Array): void;
   geluGrad(n: number, dy: Float32Array, x: Float32Array, dx: Float32Array): void;
@@ -115,7 +135,7 @@ export function nativeAddon(): NativeAddon | null {
   try {
     const a = require(ADDON) as Partial<NativeAddon>;
     // An addon built from an older checkout lacks the newer functions: rebuild rather than half-use it.
-    if (typeof a.addInto !== 'function') {
+    if (typeof a.lowRank !== 'function') {
       whyNot = 'the addon is out of date (node scripts/build-native.mjs rebuilds it)';
       return null;
     }

@@ -1,8 +1,8 @@
 // The fused layer norm, GELU, attention core and dense layer (src/tf/fused-ops.ts): values against float64
 // loops written here, gradients against central differences of those loops, and both against tfjs's own
-// autodiff of the composite ops. Skipped, with the reason printed, where the addon is absent — except in CI,
-// where `npm ci` builds it and scripts/setup-apt.sh installs OpenBLAS, so an inactive path is a failure.
-import { existsSync } from 'node:fs';
+// autodiff of the composite ops. Skipped, with the reason printed, where the addon or OpenBLAS is absent;
+// a failure in CI with OpenBLAS installed, and wherever the addon is older than its sources
+// (wasm-probe.ts nativePathOrSkip).
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src/tf/backend.ts';
 import {
@@ -20,25 +20,16 @@ import {
   useFusedKernels,
 } from '../../src/tf/fused-ops.ts';
 import { nativeAddon, nativeAddonStatus } from '../../src/tf/native-addon.ts';
-import { nativeMatMulActive } from '../../src/tf/native-matmul.ts';
-import { relErr } from './wasm-probe.ts';
-
-const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0';
+import { nativeMatMulActive, nativeMatMulStatus } from '../../src/tf/native-matmul.ts';
+import { nativePathOrSkip, relErr } from './wasm-probe.ts';
 
 await initBackend('wasm');
-const active = fusedKernelsActive() && nativeMatMulActive();
-if (!active) {
-  console.log(`fused-ops tests skipped: ${nativeAddonStatus() ?? 'OpenBLAS matMul inactive'}`);
-  if (
-    process.env.CI &&
-    existsSync(OPENBLAS) &&
-    process.env.QPEFT_BLAS !== '0' &&
-    process.env.QPEFT_FUSED !== '0'
-  )
-    throw new Error(
-      `CI has the addon's prerequisites but the fused kernels are not active: ${nativeAddonStatus()}`,
-    );
-}
+const active = nativePathOrSkip(
+  'the fused kernels',
+  fusedKernelsActive() && nativeMatMulActive(),
+  nativeAddonStatus() ?? nativeMatMulStatus() ?? 'turned off (QPEFT_FUSED=0)',
+  'QPEFT_FUSED',
+);
 
 /** Deterministic values in (−scale, scale), exact float32s. */
 const fill = (len: number, seed: number, scale = 1) =>
@@ -396,7 +387,14 @@ describe.skipIf(!active)('fused ops on wasm (values, gradients, paths)', () => {
     expect(() =>
       a.attentionGrad(2, 3, 2, 2, buf(24), buf(24), buf(24), buf(23), buf(36), buf(24), buf(24), buf(24)),
     ).toThrow(/shorter/);
-    expect(() => a.biasRows(3, 4, buf(4), buf(11))).toThrow(/shorter/);
+    expect(() => a.linear(3, 4, 2, buf(12), buf(8), buf(1), buf(6))).toThrow(/shorter/);
+    expect(() => a.linear(3, 4, 2, buf(12), buf(7), null, buf(6))).toThrow(/shorter/);
+    expect(() => a.lowRank(3, 4, 2, 5, 1, buf(12), buf(8), buf(10), buf(15), buf(6), buf(14))).toThrow(
+      /shorter/,
+    );
+    expect(() => a.lowRank(3, 4, 2, 5, 1, buf(12), buf(8), buf(9), buf(15), buf(6), buf(15))).toThrow(
+      /shorter/,
+    );
     expect(() => a.colSums(3, 4, buf(12), new Float64Array(4) as unknown as Float32Array)).toThrow(
       /Float32Array/,
     );

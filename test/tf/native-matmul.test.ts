@@ -1,26 +1,23 @@
 // The wasm backend's matMul on OpenBLAS (src/tf/native-matmul.ts) and its shared Identity and Cast
 // (src/tf/wasm-share.ts), checked against float64 loops written here. Skipped, with the reason printed,
-// where the addon or OpenBLAS is absent — except in CI, where scripts/setup-apt.sh installs OpenBLAS and
-// `npm ci` builds the addon, so a missing native path there is a failure.
-import { existsSync } from 'node:fs';
+// where the addon or OpenBLAS is absent; a failure in CI with OpenBLAS installed (scripts/setup-apt.sh; `npm ci`
+// builds the addon) and wherever the addon is older than its sources (wasm-probe.ts nativePathOrSkip).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeBackend, initBackend, tf } from '../../src/tf/backend.ts';
 import { nativeMatMulActive, nativeMatMulStatus } from '../../src/tf/native-matmul.ts';
-import { maxAbsDiff, probe, ROOT, reference, relErr } from './wasm-probe.ts';
+import { maxAbsDiff, nativePathOrSkip, probe, ROOT, reference, relErr } from './wasm-probe.ts';
 
 const ADDON = path.join(ROOT, 'native/blas/build/Release/qpeft_blas.node');
-const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0';
 
 await initBackend('wasm');
-const active = nativeMatMulActive();
-if (!active) {
-  console.log(`native-matmul tests skipped: ${nativeMatMulStatus()}`);
-  if (process.env.CI && existsSync(OPENBLAS) && process.env.QPEFT_BLAS !== '0') {
-    throw new Error(`CI has OpenBLAS but the native matMul is not active: ${nativeMatMulStatus()}`);
-  }
-}
+const active = nativePathOrSkip(
+  'the native matMul',
+  nativeMatMulActive(),
+  nativeMatMulStatus(),
+  'QPEFT_BLAS',
+);
 
 /** A deterministic, sign-mixed fill whose values are exact float32s. */
 const fill = (len: number, seed: number) =>

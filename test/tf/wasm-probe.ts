@@ -1,6 +1,7 @@
 // Helpers of the wasm backend tests (threads.test.ts, native-matmul.test.ts): run threads-probe.ts in a
 // child process under a chosen QPEFT_THREADS / QPEFT_BLAS, and the same computation in float64 loops.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -68,4 +69,31 @@ export function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number 
     den = Math.max(den, Math.abs(want[i]!));
   }
   return num / Math.max(den, 1e-30);
+}
+
+const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0';
+
+/**
+ * Whether a native-path test file runs: true when `active`; otherwise it prints why and skips — except
+ * where skipping would hide a broken set-up, which throws: an addon built from older sources (a pull without
+ * `npm ci`), or CI with OpenBLAS installed (scripts/setup-apt.sh) and the switch `offSwitch` not set.
+ */
+export function nativePathOrSkip(
+  what: string,
+  active: boolean,
+  why: string | null,
+  offSwitch: string,
+): boolean {
+  if (active) return true;
+  if (why?.includes('out of date'))
+    throw new Error(`${what}: ${why}; the tests would skip and check nothing`);
+  if (
+    process.env.CI &&
+    existsSync(OPENBLAS) &&
+    process.env[offSwitch] !== '0' &&
+    process.env.QPEFT_BLAS !== '0'
+  )
+    throw new Error(`CI has OpenBLAS but ${what} is not active: ${why}`);
+  console.log(`${what} tests skipped: ${why}`);
+  return false;
 }
