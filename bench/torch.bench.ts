@@ -28,7 +28,7 @@ import { fusedKernelsActive, useFusedKernels } from '../src/tf/fused-ops.ts';
 
 const PYTHON = '/usr/bin/python3';
 const [B, D, K, L] = [4096, 1024, 8, 2];
-const ROUNDS = 7;
+const ROUNDS = 15;
 
 class One extends Module {
   readonly layer: Linear;
@@ -38,10 +38,17 @@ class One extends Module {
   }
 }
 
-/** A persistent PyTorch worker answering one JSON line per request. */
-function torchWorker() {
+/**
+ * A persistent PyTorch worker answering one JSON line per request, on `threads` threads. The thread count
+ * goes into the environment too: `torch.set_num_threads` sets PyTorch's own pool, but Debian's torch calls
+ * OpenBLAS's pthreads build, which starts one thread per core unless OPENBLAS_NUM_THREADS says otherwise
+ * (measured: a 4096×1024·1024×1024 product under `set_num_threads(1)` used 2.0 CPU-seconds per second).
+ */
+function torchWorker(threads: number) {
+  const n = String(threads);
   const child = spawn(PYTHON, [path.join(PACKAGE_ROOT, 'bench', 'torch_worker.py')], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n },
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return {
@@ -111,7 +118,7 @@ export default async function torchBench(): Promise<void> {
   }
   await initBackend();
   const threads = backendThreads() ?? 1;
-  const py = torchWorker();
+  const py = torchWorker(threads);
   try {
     const info = await py.ask({ cmd: 'init', threads, root: PACKAGE_ROOT });
     console.log(`qpeft: tfjs ${describeBackend()}; PyTorch ${info.torch} with ${info.threads} thread(s)`);
