@@ -6,8 +6,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeBackend, initBackend, tf } from '../../src/tf/backend.ts';
+import { attention, gelu, layerNorm, linear, useFusedKernels } from '../../src/tf/fused-ops.ts';
 import { nativeMatMulActive, nativeMatMulStatus } from '../../src/tf/native-matmul.ts';
-import { maxAbsDiff, nativePathOrSkip, probe, ROOT, reference, relErr } from './wasm-probe.ts';
+import {
+  fusedBlockInputs,
+  maxAbsDiff,
+  nativePathOrSkip,
+  probe,
+  ROOT,
+  reference,
+  relErr,
+} from './wasm-probe.ts';
 
 const ADDON = path.join(ROOT, 'native/blas/build/Release/qpeft_blas.node');
 
@@ -152,6 +161,23 @@ describe.skipIf(!active)('matMul on OpenBLAS (wasm backend)', () => {
     const ref = reference();
     expect(maxAbsDiff(two.product, ref.product)).toBeLessThan(1e-4);
     expect(maxAbsDiff(two.grad, ref.grad)).toBeLessThan(1e-3);
+    // The fused kernels on the threaded build's shared heap equal tfjs's autodiff of the composite ops here.
+    expect(two.fused).toBe(true);
+    const block = fusedBlockInputs(tf);
+    const was = useFusedKernels(false);
+    try {
+      const loss = (x: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            gelu(linear(attention(layerNorm(x, block.g, block.b, 1e-5), x, x, 2, true), block.w, block.b)),
+            block.r,
+          ),
+        );
+      expect(two.blockValue).toBeCloseTo(loss(block.x).dataSync()[0]!, 4);
+      expect(relErr(two.blockGrad, tf.grad(loss)(block.x).dataSync())).toBeLessThan(1e-5);
+    } finally {
+      useFusedKernels(was);
+    }
   }, 300_000);
 });
 

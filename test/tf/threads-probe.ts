@@ -1,6 +1,10 @@
-// Child process of threads.test.ts: start the wasm backend with QPEFT_THREADS from the environment, run a
-// matMul and the gradient of a small loss, print the results and the thread count as one JSON line.
+// Child process of threads.test.ts and native-matmul.test.ts: start the wasm backend with QPEFT_THREADS from
+// the environment, run a matMul and the gradient of a small loss, and a small causal attention block through
+// the fused ops (fused-ops.ts) with its input gradient; print the results and the thread count as one JSON
+// line.
 import { backendThreads, describeBackend, initBackend, tf } from '../../src/tf/backend.ts';
+import { attention, fusedKernelsActive, gelu, layerNorm, linear } from '../../src/tf/fused-ops.ts';
+import { fusedBlockInputs } from './wasm-probe.ts';
 
 const [m, k, n] = [96, 80, 72];
 const fill = (len: number, seed: number) =>
@@ -12,11 +16,23 @@ const b = tf.tensor2d(fill(k * n, 2), [k, n]);
 const product = tf.matMul(a, b);
 // L = Σ tanh(a·b)²: ∂L/∂b = aᵀ·(2·tanh·(1 − tanh²))
 const grad = tf.grad((bb: tf.Tensor) => tf.sum(tf.square(tf.tanh(tf.matMul(a, bb)))))(b);
+const block = fusedBlockInputs(tf);
+const blockLoss = (x: tf.Tensor) =>
+  tf.sum(
+    tf.mul(
+      gelu(linear(attention(layerNorm(x, block.g, block.b, 1e-5), x, x, 2, true), block.w, block.b)),
+      block.r,
+    ),
+  );
+const blockGrad = tf.grad(blockLoss)(block.x);
 process.stdout.write(
   `${JSON.stringify({
     describe: describeBackend(),
     threads: backendThreads(),
     product: Array.from(product.dataSync()),
     grad: Array.from(grad.dataSync()),
+    fused: fusedKernelsActive(),
+    blockValue: blockLoss(block.x).dataSync()[0],
+    blockGrad: Array.from(blockGrad.dataSync()),
   })}\n`,
 );

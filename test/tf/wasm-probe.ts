@@ -12,6 +12,27 @@ export interface Probe {
   threads: number;
   product: number[];
   grad: number[];
+  /** Whether the probe's block ran on the fused kernels. */
+  fused: boolean;
+  /** Loss and input gradient of the probe's attention block (fusedBlockInputs). */
+  blockValue: number;
+  blockGrad: number[];
+}
+
+/**
+ * The probe's attention block: x [2, 5, 8], layer-norm scale g and shift b [8] (b is also the dense layer's
+ * bias), w [8, 8], weights r of the loss Σ r·gelu(linear(attention(layerNorm(x), x, x, 2 heads, causal))).
+ */
+export function fusedBlockInputs(tf: typeof import('@tensorflow/tfjs')) {
+  const vals = (len: number, seed: number) =>
+    Float32Array.from({ length: len }, (_, i) => Math.sin(0.53 * i + seed) * Math.cos(0.29 * i * seed + 0.4));
+  return {
+    x: tf.tensor3d(vals(80, 1), [2, 5, 8]),
+    g: tf.tensor1d(vals(8, 2)),
+    b: tf.tensor1d(vals(8, 3)),
+    w: tf.tensor2d(vals(64, 4), [8, 8]),
+    r: tf.tensor3d(vals(80, 5), [2, 5, 8]),
+  };
 }
 
 /** Run the probe; `blas` '0' keeps every product on XNNPACK (the build under test), '1' allows OpenBLAS. */
