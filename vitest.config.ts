@@ -6,7 +6,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * place before the code under test is first evaluated, and must not leak into other files), so they run
  * in a fork of their own.
  */
-export const needsFreshModules: string[] = ['test/io/atomic-errors.test.ts'];
+export const needsFreshModules: string[] = [
+  'test/io/atomic-errors.test.ts',
+  'test/peft/peft-schema-read-once.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -89,9 +89,14 @@ const OWN_PEFT_TYPE: Readonly<Record<string, string>> = {
   lora: 'QPEFT_LORA',
 };
 
-/** Marks a SavedConfig converted in memory from a PEFT-schema LoRA folder (tensors need `loraToNative`). */
+/**
+ * Marks a SavedConfig converted in memory from a PEFT-schema LoRA folder (tensors need `loraToNative`) and
+ * holds the weights file as read for the config (its targets come from the tensors), so the loader does not
+ * read the file a second time.
+ */
 const PEFT_LORA = Symbol('peft-lora');
-type ReadConfig = SavedConfig & { [PEFT_LORA]?: true };
+type LoadedWeights = ReturnType<typeof loadSafetensors>;
+type ReadConfig = SavedConfig & { [PEFT_LORA]?: LoadedWeights };
 
 /**
  * The largest magnitude a saved adapter parameter may have. Trained adapters hold values of order 1 (angles
@@ -181,13 +186,14 @@ function peftLoraConfig(raw: Record<string, unknown>, dir: string): ReadConfig {
   const alpha = raw.lora_alpha ?? 8;
   if (typeof alpha !== 'number' || !Number.isFinite(alpha))
     throw new AdapterError(`${file}: expected lora_alpha (a number), got ${describe(alpha)}`);
-  let weights: Record<string, StTensor>;
+  let loaded: LoadedWeights;
   try {
-    weights = loadSafetensors(path.join(dir, WEIGHTS_FILE)).tensors;
+    loaded = loadSafetensors(path.join(dir, WEIGHTS_FILE));
   } catch (e) {
     if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
     throw e;
   }
+  const weights = loaded.tensors;
   const targets: SavedTarget[] = [];
   for (const key of Object.keys(weights).sort()) {
     const m = /^base_model\.model\.(.+)\.lora_A\.weight$/.exec(key);
@@ -217,7 +223,7 @@ function peftLoraConfig(raw: Record<string, unknown>, dir: string): ReadConfig {
     },
     targets,
     qasm_files: [],
-    [PEFT_LORA]: true,
+    [PEFT_LORA]: loaded,
   };
 }
 
@@ -366,7 +372,8 @@ function readWeights(
 ): Record<string, StTensor> {
   const file = path.join(dir, WEIGHTS_FILE);
   try {
-    return loraToNative(dequantizeWeights(loadSafetensors(file), expected), saved);
+    // a PEFT-schema folder's file was already read by readAdapterConfig
+    return loraToNative(dequantizeWeights(saved[PEFT_LORA] ?? loadSafetensors(file), expected), saved);
   } catch (e) {
     if (e instanceof SafetensorsError) throw new AdapterError(`${WEIGHTS_FILE}: ${e.message}`);
     if (e instanceof DataError) throw new DataError(`${file}: ${e.message}`);
