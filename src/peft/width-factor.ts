@@ -8,7 +8,6 @@ import type { TemplateName } from '../circuit/templates/index.ts';
 import { describe, InputError } from '../errors.ts';
 import { type Matrix, orthogonalityError, toRows } from '../util/matrix.ts';
 import {
-  FACTOR_FORMS,
   type FactorForm,
   type FactorPlan,
   factorCircuit,
@@ -133,9 +132,7 @@ export function widthSweepTask(
   dimension: number;
   maxColumns: number;
 } {
-  if (!FACTOR_FORMS.includes(form)) {
-    throw new InputError(`form must be one of ${FACTOR_FORMS.join(', ')}, got ${describe(form)}`);
-  }
+  // widthFactor's resolveFactorForm refuses an unknown form (an InputError naming the forms)
   const f = widthFactor(width, layers, { form });
   let lead = 0;
   while (lead < f.rowBasis.length && f.rowBasis[lead] === lead) lead++;
