@@ -257,22 +257,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const batch = batches[b]!;
         const lr = warmupCosine(state.step, totalSteps, opts.lr, warmup);
         const s0 = performance.now();
-        const { loss, failure } = tf.tidy((): { loss: number; failure: string } => {
+        // the divergence window with this step's loss (the run state takes it only if the step is applied)
+        const { loss, failure, recent } = tf.tidy((): { loss: number; failure: string; recent: number[] } => {
           const { value, grads } = tf.variableGrads(() => {
             const l = task.loss(batch, stats);
             const reg = opts.regularizer?.() ?? null;
             return (reg ? l.add(reg) : l) as tf.Scalar;
           }, varList);
           const loss = value.dataSync()[0]!;
-          if (!Number.isFinite(loss)) return { loss, failure: `the loss is ${loss}` };
+          if (!Number.isFinite(loss)) return { loss, failure: `the loss is ${loss}`, recent: [] };
+          const recent = guard ? [...state.guard.recent, loss].slice(-guard.window) : [];
           if (guard && state.guard.reference !== null) {
-            const recent = [...state.guard.recent, loss].slice(-guard.window);
             const mean = recent.reduce((a, x) => a + x, 0) / recent.length;
             const ref = state.guard.reference;
             const limit = Math.max(guard.factor * ref, ref + guard.margin);
             if (mean > limit) {
               const failure = `the loss diverged: the mean of the last ${recent.length} step losses is ${mean.toPrecision(4)}, above ${limit.toPrecision(4)} (${guard.factor}× the run's first loss ${ref.toPrecision(4)})`;
-              return { loss, failure };
+              return { loss, failure, recent };
             }
           }
           let norm: number;
@@ -280,18 +281,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             norm = opt.apply(grads, lr);
           } catch (e) {
             if (!(e instanceof NonFiniteUpdateError)) throw e;
-            return { loss, failure: `the update would make ${e.parameter} non-finite` };
+            return { loss, failure: `the update would make ${e.parameter} non-finite`, recent };
           }
-          if (!Number.isFinite(norm)) return { loss, failure: `the gradient norm is ${norm}` };
+          if (!Number.isFinite(norm)) return { loss, failure: `the gradient norm is ${norm}`, recent };
           for (const h of opts.hooks ?? []) h.afterStep(opt.step, grads);
-          return { loss, failure: '' };
+          return { loss, failure: '', recent };
         });
         if (failure) fail(failure, lr, b);
         trainMs += performance.now() - s0;
         state.step++;
         state.samples += batch.length;
         state.guard.reference ??= loss;
-        state.guard.recent = guard ? [...state.guard.recent, loss].slice(-guard.window) : [];
+        state.guard.recent = recent;
         lossSum += loss;
         lossN++;
         const fields: Record<string, string> = { loss: (lossSum / lossN).toFixed(4) };
