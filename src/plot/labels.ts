@@ -3,8 +3,9 @@
  * the chart's scales are fixed here (explicit domains) and each label gets a position in data coordinates:
  * the first of a few candidate spots around its point (right, left, above, below, at growing distance)
  * whose box lies inside the plot area and overlaps no placed label, no point and no error bar; when all of
- * those are taken, the free box nearest to the point anywhere inside the area (with a leader line). Text widths are estimated from the font size, with a
- * margin, since no font metrics are available before rendering.
+ * those are taken, the free box nearest to the point anywhere inside the area (with a leader line). Text
+ * widths are estimated from the font size, with a margin, since no font metrics are available before
+ * rendering.
  */
 
 /** A point to label, in data coordinates. */
