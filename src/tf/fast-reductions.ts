@@ -13,13 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 let installed = false;
 
 /** dy reshaped with size-1 reduced axes, times ones shaped like x (the backend fills them). */
-function broadcastBack(
-  dy: tf.Tensor,
-  x: tf.Tensor,
-  axis: number | number[],
-  scale: number | null,
-): tf.Tensor {
-  const axes = tf.util.parseAxisParam(axis, x.shape);
+function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axes: number[], scale: number | null): tf.Tensor {
   const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const ones = x.dtype === 'float32' ? tf.onesLike(x) : tf.ones(x.shape, 'float32');
   return tf.mul(tf.reshape(scale === null ? dy : tf.div(dy, scale), expanded), ones);
@@ -41,7 +35,7 @@ export function installFastReductionGradients(): void {
         const { axis } = attrs as unknown as { axis: number | number[] };
         const axes = tf.util.parseAxisParam(axis, x.shape);
         const n = mean ? axes.reduce((size, a) => size * x.shape[a]!, 1) : null;
-        return { x: () => broadcastBack(dy as tf.Tensor, x, axis, n) };
+        return { x: () => broadcastBack(dy as tf.Tensor, x, axes, n) };
       },
     });
   }

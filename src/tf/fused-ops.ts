@@ -49,7 +49,7 @@ let native: NativeAddon | null = null;
 let installed = false;
 let enabled = true;
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const sizeOf = tf.util.sizeFromShape;
 const lastDim = (shape: readonly number[]) => shape[shape.length - 1]!;
 
 /** Whether the fused kernels are installed and the active backend is the one they are written for. */
@@ -86,13 +86,12 @@ function heapGemm(
 
 const shapeText = (t: tf.Tensor) => `[${t.shape.join(', ')}]`;
 
-/** An `InputError` naming the op, what it expected and the shapes it got, unless `ok`. */
-function expectShapes(ok: boolean, op: string, expected: string, got: Record<string, tf.Tensor>): void {
-  if (ok) return;
+/** The `InputError` naming the op, what it expected and the shapes it got (built only on failure). */
+function shapeError(op: string, expected: string, got: Record<string, tf.Tensor>): InputError {
   const given = Object.entries(got)
     .map(([k, t]) => `${k} ${shapeText(t)}`)
     .join(', ');
-  throw new InputError(`${op} expects ${expected}, got ${given}`);
+  return new InputError(`${op} expects ${expected}, got ${given}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -112,12 +111,8 @@ export function layerNormComposite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tens
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const d = x.shape.at(-1);
-  expectShapes(
-    x.rank >= 1 && gamma.rank === 1 && beta.rank === 1 && gamma.shape[0] === d && beta.shape[0] === d,
-    'layerNorm',
-    'gamma and beta of shape [d] for x [..., d]',
-    { x, gamma, beta },
-  );
+  if (!(x.rank >= 1 && gamma.rank === 1 && beta.rank === 1 && gamma.shape[0] === d && beta.shape[0] === d))
+    throw shapeError('layerNorm', 'gamma and beta of shape [d] for x [..., d]', { x, gamma, beta });
   if (!fusedKernelsActive() || !allFloat32(x, gamma, beta) || x.size === 0)
     return layerNormComposite(x, gamma, beta, eps);
   return tf
@@ -245,17 +240,22 @@ export function attention(
   heads: number,
   causal: boolean,
 ): tf.Tensor {
-  const [b, t, dim] = q.shape;
-  expectShapes(
-    q.rank === 3 &&
+  const dim = q.shape[2];
+  if (
+    !(
+      q.rank === 3 &&
       Number.isInteger(heads) &&
       heads >= 1 &&
       dim! % heads === 0 &&
-      [k, v].every((y) => y.rank === 3 && y.shape[0] === b && y.shape[1] === t && y.shape[2] === dim),
-    'attention',
-    `q, k, v of one shape [batch, tokens, heads·d_h] with ${heads} heads`,
-    { q, k, v },
-  );
+      tf.util.arraysEqual(k.shape, q.shape) &&
+      tf.util.arraysEqual(v.shape, q.shape)
+    )
+  )
+    throw shapeError('attention', `q, k, v of one shape [batch, tokens, heads·d_h] with ${heads} heads`, {
+      q,
+      k,
+      v,
+    });
   if (!fusedKernelsActive() || !nativeMatMulActive() || !allFloat32(q, k, v) || q.size === 0)
     return attentionComposite(q, k, v, heads, causal);
   const [ctx, probs] = tf.engine().runKernel(ATTENTION, { q, k, v }, {
@@ -343,15 +343,19 @@ export function linearComposite(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | nu
  * `linearComposite`.
  */
 export function linear(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
-  expectShapes(
-    x.rank >= 1 &&
+  if (
+    !(
+      x.rank >= 1 &&
       w.rank === 2 &&
       x.shape.at(-1) === w.shape[0] &&
-      (bias === null || (bias.rank === 1 && bias.shape[0] === w.shape[1])),
-    'linear',
-    'x [..., d_in], W [d_in, d_out] and bias [d_out]',
-    { x, W: w, ...(bias ? { bias } : {}) },
-  );
+      (bias === null || (bias.rank === 1 && bias.shape[0] === w.shape[1]))
+    )
+  )
+    throw shapeError('linear', 'x [..., d_in], W [d_in, d_out] and bias [d_out]', {
+      x,
+      W: w,
+      ...(bias ? { bias } : {}),
+    });
   if (
     !fusedKernelsActive() ||
     !nativeMatMulActive() ||
@@ -441,19 +445,24 @@ export function lowRankUpdate(
   up: tf.Tensor2D,
   scaling: number,
 ): tf.Tensor2D {
-  expectShapes(
-    x.rank === 2 &&
+  if (
+    !(
+      x.rank === 2 &&
       base.rank === 2 &&
       down.rank === 2 &&
       up.rank === 2 &&
       x.shape[1] === down.shape[0] &&
       down.shape[1] === up.shape[0] &&
       base.shape[0] === x.shape[0] &&
-      base.shape[1] === up.shape[1],
-    'lowRankUpdate',
-    'x [rows, d_in], base [rows, d_out], down [d_in, r], up [r, d_out]',
-    { x, base, down, up },
-  );
+      base.shape[1] === up.shape[1]
+    )
+  )
+    throw shapeError('lowRankUpdate', 'x [rows, d_in], base [rows, d_out], down [d_in, r], up [r, d_out]', {
+      x,
+      base,
+      down,
+      up,
+    });
   if (
     !fusedKernelsActive() ||
     !nativeMatMulActive() ||

@@ -52,7 +52,7 @@ function loadAddon(): NativeAddon | null {
   return a;
 }
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const sizeOf = tf.util.sizeFromShape;
 
 /**
  * Route the wasm backend's `BatchMatMul` through OpenBLAS with `threads` BLAS threads. Returns true when the
