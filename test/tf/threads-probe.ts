@@ -3,8 +3,8 @@
 // the fused ops (fused-ops.ts) with its input gradient; print the results and the thread count as one JSON
 // line.
 import { backendThreads, describeBackend, initBackend, tf } from '../../src/tf/backend.ts';
-import { attention, fusedKernelsActive, gelu, layerNorm, linear } from '../../src/tf/fused-ops.ts';
-import { fusedBlockInputs } from './wasm-probe.ts';
+import { fusedKernelsActive } from '../../src/tf/fused-ops.ts';
+import { fusedBlock } from './wasm-probe.ts';
 
 const [m, k, n] = [96, 80, 72];
 const fill = (len: number, seed: number) =>
@@ -16,15 +16,8 @@ const b = tf.tensor2d(fill(k * n, 2), [k, n]);
 const product = tf.matMul(a, b);
 // L = Σ tanh(a·b)²: ∂L/∂b = aᵀ·(2·tanh·(1 − tanh²))
 const grad = tf.grad((bb: tf.Tensor) => tf.sum(tf.square(tf.tanh(tf.matMul(a, bb)))))(b);
-const block = fusedBlockInputs(tf);
-const blockLoss = (x: tf.Tensor) =>
-  tf.sum(
-    tf.mul(
-      gelu(linear(attention(layerNorm(x, block.g, block.b, 1e-5), x, x, 2, true), block.w, block.b)),
-      block.r,
-    ),
-  );
-const blockGrad = tf.grad(blockLoss)(block.x);
+const block = fusedBlock();
+const blockGrad = tf.grad(block.loss)(block.x);
 process.stdout.write(
   `${JSON.stringify({
     describe: describeBackend(),
@@ -32,7 +25,7 @@ process.stdout.write(
     product: Array.from(product.dataSync()),
     grad: Array.from(grad.dataSync()),
     fused: fusedKernelsActive(),
-    blockValue: blockLoss(block.x).dataSync()[0],
+    blockValue: block.loss(block.x).dataSync()[0],
     blockGrad: Array.from(blockGrad.dataSync()),
   })}\n`,
 );

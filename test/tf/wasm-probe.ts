@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { tf } from '../../src/tf/backend.ts';
+import { attention, gelu, layerNorm, linear } from '../../src/tf/fused-ops.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const PROBE = path.join(ROOT, 'test/tf/threads-probe.ts');
@@ -14,24 +16,25 @@ export interface Probe {
   grad: number[];
   /** Whether the probe's block ran on the fused kernels. */
   fused: boolean;
-  /** Loss and input gradient of the probe's attention block (fusedBlockInputs). */
+  /** Loss and input gradient of the probe's attention block (fusedBlock). */
   blockValue: number;
   blockGrad: number[];
 }
 
 /**
- * The probe's attention block: x [2, 5, 8], layer-norm scale g and shift b [8] (b is also the dense layer's
- * bias), w [8, 8], weights r of the loss Σ r·gelu(linear(attention(layerNorm(x), x, x, 2 heads, causal))).
+ * The probe's attention block: x [2, 5, 8] and its loss Σ r·gelu(linear(attention(layerNorm(x), x, x, 2 heads,
+ * causal))), on the fused kernels or, under `useFusedKernels(false)`, on tfjs's composite ops.
  */
-export function fusedBlockInputs(tf: typeof import('@tensorflow/tfjs')) {
+export function fusedBlock(): { x: tf.Tensor3D; loss: (x: tf.Tensor) => tf.Scalar } {
   const vals = (len: number, seed: number) =>
     Float32Array.from({ length: len }, (_, i) => Math.sin(0.53 * i + seed) * Math.cos(0.29 * i * seed + 0.4));
+  const g = tf.tensor1d(vals(8, 2));
+  const b = tf.tensor1d(vals(8, 3));
+  const w = tf.tensor2d(vals(64, 4), [8, 8]);
+  const r = tf.tensor3d(vals(80, 5), [2, 5, 8]);
   return {
     x: tf.tensor3d(vals(80, 1), [2, 5, 8]),
-    g: tf.tensor1d(vals(8, 2)),
-    b: tf.tensor1d(vals(8, 3)),
-    w: tf.tensor2d(vals(64, 4), [8, 8]),
-    r: tf.tensor3d(vals(80, 5), [2, 5, 8]),
+    loss: (x) => tf.sum(tf.mul(gelu(linear(attention(layerNorm(x, g, b, 1e-5), x, x, 2, true), w, b)), r)),
   };
 }
 
