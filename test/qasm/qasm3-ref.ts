@@ -707,6 +707,16 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
 
   class Break {}
   class Continue {}
+  /** One loop iteration: false when it ended with `break` (`continue` just ends the iteration). */
+  const iterate = (body: () => void): boolean => {
+    try {
+      body();
+    } catch (x) {
+      if (x instanceof Break) return false;
+      if (!(x instanceof Continue)) throw x;
+    }
+    return true;
+  };
   class Return {
     constructor(readonly value: Val | null) {}
   }
@@ -870,26 +880,14 @@ export function referenceQasm3(text: string, wholeUpTo = 4, includeDir?: string)
           for (const v of values) {
             const inner = new Map(env);
             inner.set(st.parameter.name, coerce({ t: 'int', w: null, v }, ty.t, ty.w));
-            try {
-              runShared(st.body.statements, inner, env, st.parameter.name);
-            } catch (x) {
-              if (x instanceof Break) break;
-              if (x instanceof Continue) continue;
-              throw x;
-            }
+            if (!iterate(() => runShared(st.body.statements, inner, env, st.parameter.name))) break;
           }
           break;
         }
         case 'WhileLoopStatement': {
           while (evalVal(st.condition, env).v !== 0) {
             if (++steps > 1e6) fail('while loop did not end');
-            try {
-              runShared(st.body.statements, new Map(env), env);
-            } catch (x) {
-              if (x instanceof Break) break;
-              if (x instanceof Continue) continue;
-              throw x;
-            }
+            if (!iterate(() => runShared(st.body.statements, new Map(env), env))) break;
           }
           break;
         }
